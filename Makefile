@@ -1,0 +1,46 @@
+# The two commands: `make run` (Adal with demo data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PYTEST_ARGS ?=
+
+.PHONY: run test venv dev translations extract lint format migrate
+
+run: $(BIN)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	$(FLASK) serve
+
+test: $(BIN)/.installed-dev translations
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+$(BIN)/.installed: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: requirements.txt requirements-dev.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(BIN)/.installed $@
+
+# Compile the kk/ru/en catalogues (the .mo files are built, not committed).
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile -d translations
+
+# Refresh the catalogues after changing user-facing strings.
+extract: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot lms courses campaigns templates
+	$(BIN)/pybabel update -N -i translations/messages.pot -d translations
+
+lint: $(BIN)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(BIN)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: $(BIN)/.installed
+	$(FLASK) db migrate -m "$(m)"

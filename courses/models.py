@@ -1,0 +1,255 @@
+"""The learning tables: courses and their versions, modules, questions, enrolments, attempts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from lms.database import utcnow
+from lms.extensions import db
+from lms.models import User
+
+
+class CourseStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class ModuleKind(enum.StrEnum):
+    LESSON = "lesson"
+    QUIZ = "quiz"
+    ATTESTATION = "attestation"
+
+
+class Course(db.Model):
+    """One version of a course. Publishing freezes it; editing makes the next version a draft."""
+
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("slug", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable name across versions, e.g. ``code-of-ethics``.
+    slug: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16), default=CourseStatus.DRAFT)
+    #: The language to fall back to when the reader's is missing.
+    default_locale: Mapped[str] = mapped_column(String(8), default="ru")
+    title: Mapped[dict] = mapped_column(JSON, default=dict)  #: {"kk": ..., "ru": ..., "en": ...}
+    description: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Percent needed in every quiz unless the quiz sets its own.
+    pass_mark: Mapped[int] = mapped_column(default=70)
+    #: Months a completion stays valid; ``None`` for never expiring.
+    validity_months: Mapped[int | None]
+    #: After this many failed attempts of a quiz, the learner re-reads the lesson before it.
+    remedial_after_failures: Mapped[int | None]
+    #: Who the course is meant for: "all", "staff", "students" (a hint for the office).
+    audience_hint: Mapped[str] = mapped_column(String(16), default="all")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
+    )
+
+
+class Module(db.Model):
+    """A step of a course: a lesson to read, a quiz to pass, or a document to sign."""
+
+    __tablename__ = "course_module"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    #: Stable name inside the course, e.g. ``gifts``; kept across versions.
+    key: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(16), default=ModuleKind.LESSON)
+    title: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Markdown per locale (lessons, attestation documents).
+    body: Mapped[dict] = mapped_column(JSON, default=dict)
+    required: Mapped[bool] = mapped_column(default=True)
+    #: Quiz: ``pools`` [{"pool", "draw"}], ``time_limit_s``, ``max_attempts``, ``grading``
+    #: (highest|last), ``pass_mark``, ``show_answers`` (always|passed|never), ``remedial_module``.
+    #: Attestation: ``document_version``, ``min_reading_s``.
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="module", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+
+class Question(db.Model):
+    """A question of a quiz's bank, in a pool from which attempts draw."""
+
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("course_module.id", ondelete="CASCADE"), index=True)
+    #: Stable name inside the quiz, e.g. ``gift-from-parent``.
+    key: Mapped[str] = mapped_column(String(100))
+    pool: Mapped[str] = mapped_column(String(64), default="main")
+    position: Mapped[int] = mapped_column(default=0)
+    #: single | multiple | truefalse | ordering | matching (see ``courses.questions``).
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: [{"id": "a", "text": {locale: ...}, "match": {locale: ...}?}]
+    options: Mapped[list] = mapped_column(JSON, default=list)
+    #: The key: option ids (single/multiple), true/false, the ordered ids, or {left: right}.
+    answer: Mapped[dict | list | bool | str] = mapped_column(JSON)
+    explanation: Mapped[dict] = mapped_column(JSON, default=dict)
+    points: Mapped[int] = mapped_column(default=1)
+
+    module: Mapped[Module] = relationship(back_populates="questions")
+
+
+class Assignment(db.Model):
+    """A course given to an audience, with a due date and maybe a recurrence."""
+
+    __tablename__ = "assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_slug: Mapped[str] = mapped_column(String(100), index=True)
+    #: An audience rule (see ``courses.audience``), e.g. {"kind": "unit", "unit_id": 3, "sub": true}.
+    audience: Mapped[dict] = mapped_column(JSON)
+    due_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Days after enrolment, used when ``due_date`` is empty.
+    due_days: Mapped[int | None]
+    #: Months between cycles ("every 12 months"); ``None`` for once.
+    recurrence_months: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EnrolmentStatus(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  #: un-assigned before completion; history kept
+
+
+class Enrolment(db.Model):
+    """One person taking one course version in one cycle."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_slug", "cycle"),
+        Index("ix_enrolment_course_status", "course_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    course_slug: Mapped[str] = mapped_column(String(100))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"), index=True)
+    #: 1 for the first time, 2 for the first recertification, …
+    cycle: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16), default=EnrolmentStatus.NOT_STARTED)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    #: Percent, the average of the quizzes' kept scores.
+    score: Mapped[int | None]
+    #: When the completion stops being valid (completion + validity), if it ever does.
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_module_id: Mapped[int | None] = mapped_column(ForeignKey("course_module.id"))
+
+    user: Mapped[User] = relationship()
+    course: Mapped[Course] = relationship()
+
+
+class ModuleProgress(db.Model):
+    __tablename__ = "module_progress"
+    __table_args__ = (UniqueConstraint("enrolment_id", "module_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("course_module.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Failed quiz attempts since the lesson was last re-read (remedial path).
+    failures: Mapped[int] = mapped_column(default=0)
+    #: Best or last score kept by the quiz's grading rule.
+    score: Mapped[int | None]
+
+
+class QuizAttempt(db.Model):
+    """One attempt at a quiz: the draw is stored so a reload shows the same questions."""
+
+    __tablename__ = "quiz_attempt"
+    __table_args__ = (UniqueConstraint("enrolment_id", "module_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("course_module.id"))
+    number: Mapped[int] = mapped_column(default=1)
+    seed: Mapped[int]
+    #: [{"question_id": 5, "options": ["c", "a", "b"]}] in the order shown.
+    draw: Mapped[list] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answers: Mapped[dict | None] = mapped_column(JSON)
+    #: Per question: {"question_id": {"correct": bool, "points": float}}.
+    results: Mapped[dict | None] = mapped_column(JSON)
+    score: Mapped[int | None]
+    passed: Mapped[bool | None]
+
+
+class Attestation(db.Model):
+    """A signed "I have read and accept": which document version, its hash, and when."""
+
+    __tablename__ = "attestation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("course_module.id"))
+    document_version: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the document text as shown to the person.
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(8))
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Certificate(db.Model):
+    """Proof of a completion that anyone can verify by its code."""
+
+    __tablename__ = "certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Unguessable (≥128 random bits), shown as text and in the QR code.
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    #: The name as recorded at issue (re-issue after a correction changes it).
+    holder_name: Mapped[str] = mapped_column(String(200))
+    score: Mapped[int | None]
+    locale: Mapped[str] = mapped_column(String(8))
+    #: "single" or "kk-ru" (bilingual).
+    layout: Mapped[str] = mapped_column(String(16), default="single")
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    enrolment: Mapped[Enrolment] = relationship()
+    course: Mapped[Course] = relationship()
+    user: Mapped[User] = relationship()

@@ -1,0 +1,97 @@
+"""Adal's platform package: the app factory and everything the features stand on."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, render_template
+from flask_babel import gettext as _
+
+from lms import config as config_module
+from lms.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the Adal app; ``overrides`` replace config values (tests use them)."""
+    app = Flask(
+        "adal",
+        root_path=str(ROOT),
+        instance_path=str(ROOT / "instance"),
+        template_folder="templates",
+        static_folder="static",
+    )
+    app.config.update(config_module.load_config(app.instance_path, overrides))
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    configure_logging(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from lms import i18n, navigation, security
+    from lms.models import User
+
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "lms.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    i18n.init_app(app)
+    navigation.init_app(app)
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """The platform's pages, then each feature package through its own ``init_app``."""
+    import campaigns
+    import courses
+    from lms import views
+
+    app.register_blueprint(views.bp)
+    courses.init_app(app)
+    campaigns.init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You do not have permission to open this page."),
+        404: lambda: _("This page does not exist, or it is not yours to see."),
+        413: lambda: _("The file is too large."),
+        429: lambda: _("Too many attempts. Please wait a minute and try again."),
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        message = messages.get(code, lambda: _("Something went wrong on our side."))()
+        missing = g.get("missing_roles") if code == 403 else None
+        return render_template("error.html", code=code, message=message, missing=missing), code
+
+    for code in (*messages, 500):
+        app.register_error_handler(code, render_error)
+
+
+def register_commands(app: Flask) -> None:
+    from lms import cli
+
+    cli.init_app(app)
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

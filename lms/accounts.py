@@ -1,0 +1,96 @@
+"""Accounts: checking passwords, signed single-use links to set a password."""
+
+import hashlib
+import uuid
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.database import utcnow
+from lms.models import User
+from lms.outbox import enqueue_email
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active person with this e-mail and password, or ``None``.
+
+    A wrong e-mail still costs one hash check, so timing does not tell which part was wrong.
+    """
+    user = find_user_by_email(session, email)
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    ok = check_password_hash(stored, password or "")
+    if user is None or not user.password_hash or not ok or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = generate_password_hash(password)
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="adal.set-password")
+
+
+def _fingerprint(user: User) -> str:
+    """Changes whenever the password does, so a used link stops working."""
+    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+
+
+def make_password_token(user: User) -> str:
+    return _serializer().dumps({"uid": user.id, "fp": _fingerprint(user)})
+
+
+class TokenError(Exception):
+    """A set-password link that cannot be used; ``reason`` says why, for the page."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def user_from_password_token(session: Session, token: str, max_age: int) -> User:
+    """The person a set-password link is for; raises ``TokenError`` (expired, used, invalid)."""
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise TokenError("expired") from exc
+    except BadSignature as exc:
+        raise TokenError("invalid") from exc
+    user = session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not user.active:
+        raise TokenError("invalid")
+    if data.get("fp") != _fingerprint(user):
+        raise TokenError("used")
+    return user
+
+
+def password_link(user: User, endpoint: str = "lms.reset_password") -> str:
+    """The absolute link that lets ``user`` set a password (for e-mails)."""
+    base = current_app.config["ADAL_BASE_URL"]
+    return base + url_for(endpoint, token=make_password_token(user))
+
+
+def send_password_reset(session: Session, user: User) -> None:
+    """Queue a reset e-mail (the form is rate-limited, so this cannot flood an inbox)."""
+    link = password_link(user)
+    enqueue_email(session, user, "reset_password", f"reset:{user.id}:{uuid.uuid4().hex}", link=link)
+
+
+def send_invitation(session: Session, user: User) -> None:
+    """Queue the welcome e-mail with a set-password link for a newly imported person."""
+    link = password_link(user, "lms.accept_invitation")
+    enqueue_email(session, user, "invitation", f"invite:{user.id}", link=link)

@@ -1,0 +1,68 @@
+"""Configuration from ``ADAL_*`` environment variables, with defaults that need nothing installed."""
+
+import os
+import secrets
+from pathlib import Path
+
+LOCALES = ("kk", "ru", "en")
+DEFAULT_LOCALE = "kk"
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Read the secret key from ``instance/secret_key``, creating it once on first start."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the app config: defaults, then ``ADAL_*`` variables, then explicit overrides."""
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    env = os.environ
+    overrides = overrides or {}
+    database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or env.get(
+        "ADAL_DATABASE_URL", f"sqlite:///{instance / 'adal.sqlite3'}"
+    )
+    secret = overrides.get("SECRET_KEY") or env.get("ADAL_SECRET_KEY") or _secret_key(instance)
+    base_url = env.get("ADAL_BASE_URL", "http://127.0.0.1:5000")
+    config = {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "ADAL_BASE_URL": base_url.rstrip("/"),
+        "ADAL_SMTP_URL": env.get("ADAL_SMTP_URL", ""),
+        "ADAL_MAIL_FROM": env.get("ADAL_MAIL_FROM", "Adal <compliance@metu.kz>"),
+        "ADAL_MAIL_RATE": float(env.get("ADAL_MAIL_RATE", "0")),  # messages a second, 0 = no cap
+        "ADAL_TIMEZONE": env.get("ADAL_TIMEZONE", "Asia/Almaty"),
+        "ADAL_LOGIN_LIMIT": env.get("ADAL_LOGIN_LIMIT", "10 per minute"),
+        "ADAL_VERIFY_LIMIT": env.get("ADAL_VERIFY_LIMIT", "30 per minute"),
+        "ADAL_RESET_MAX_AGE": int(env.get("ADAL_RESET_MAX_AGE", str(2 * 3600))),
+        "ADAL_INVITE_MAX_AGE": int(env.get("ADAL_INVITE_MAX_AGE", str(14 * 24 * 3600))),
+        "ADAL_STORAGE_PATH": env.get("ADAL_STORAGE_PATH", str(instance / "storage")),
+        "RATELIMIT_STORAGE_URI": env.get("ADAL_REDIS_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
+        "BABEL_DEFAULT_TIMEZONE": env.get("ADAL_TIMEZONE", "Asia/Almaty"),
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+    config.update(overrides)
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config["SQLALCHEMY_DATABASE_URI"])
+    return config
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # Several threads (web + scheduler) share the file; wait for locks rather than fail.
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}

@@ -1,0 +1,64 @@
+"""Forms of the platform pages; Flask-WTF adds the CSRF token to each."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from lms.accounts import MIN_PASSWORD_LENGTH
+from lms.config import LOCALES
+from lms.i18n import LANGUAGE_NAMES
+
+LANGUAGE_CHOICES = [SelectChoice(code, LANGUAGE_NAMES[code]) for code in LOCALES]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me signed in"))
+    submit = SubmitField(_l("Sign in"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Send me a link"))
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+    submit = SubmitField(_l("Save the password"))
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class ProfileForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    submit = SubmitField(_l("Save"))
+
+
+class LanguageForm(FlaskForm):
+    """The switcher in every page's header."""
+
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+
+
+class ContactsForm(FlaskForm):
+    university_kk = StringField(_l("University (Kazakh)"), validators=[DataRequired(), Length(max=200)])
+    university_ru = StringField(_l("University (Russian)"), validators=[DataRequired(), Length(max=200)])
+    university_en = StringField(_l("University (English)"), validators=[DataRequired(), Length(max=200)])
+    officer_kk = StringField(_l("Compliance officer (Kazakh)"), validators=[DataRequired(), Length(max=200)])
+    officer_ru = StringField(_l("Compliance officer (Russian)"), validators=[DataRequired(), Length(max=200)])
+    officer_en = StringField(_l("Compliance officer (English)"), validators=[DataRequired(), Length(max=200)])
+    room_kk = StringField(_l("Room (Kazakh)"), validators=[DataRequired(), Length(max=200)])
+    room_ru = StringField(_l("Room (Russian)"), validators=[DataRequired(), Length(max=200)])
+    room_en = StringField(_l("Room (English)"), validators=[DataRequired(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=64)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    website = StringField(_l("Website"), validators=[Length(max=200)])
+    submit = SubmitField(_l("Save"))

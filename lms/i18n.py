@@ -1,0 +1,39 @@
+"""Languages: which one a request speaks, and the helpers templates use to format in it."""
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from lms.config import DEFAULT_LOCALE, LOCALES
+from lms.database import localized
+
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+def select_locale() -> str:
+    """The person's choice, else the one picked on this browser, else the browser's, else Kazakh."""
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+
+
+def current_locale() -> str:
+    """The request's language code (``kk``, ``ru`` or ``en``)."""
+    locale = get_locale()
+    return locale.language if locale else DEFAULT_LOCALE
+
+
+def init_app(app: Flask) -> None:
+    """Make the language helpers available to every template."""
+
+    @app.context_processor
+    def language_context():
+        return {
+            "LOCALES": LOCALES,
+            "LANGUAGE_NAMES": LANGUAGE_NAMES,
+            "current_locale": current_locale(),
+            "tr": lambda texts: localized(texts, current_locale())[0],
+        }

@@ -1,0 +1,168 @@
+"""The platform's tables: people, org units, roles, office settings, audit log, outbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.database import localized, utcnow
+from lms.extensions import db
+
+
+class Role(enum.StrEnum):
+    """What a person may do beyond learning; every active person is a learner."""
+
+    AUTHOR = "author"  #: writes and publishes courses
+    OFFICER = "officer"  #: compliance office: people, assignments, campaigns, reports
+    ADMIN = "admin"  #: everything, including roles and settings
+
+
+class PersonKind(enum.StrEnum):
+    STUDENT = "student"
+    STAFF = "staff"
+
+
+class OrgUnit(db.Model):
+    """A node of the university tree: university → faculty/institute → department."""
+
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short code used in import files, e.g. ``FIT-CS``.
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    #: ``/1/4/9/``: the ids from the root down, so a subtree is one ``LIKE`` query.
+    path: Mapped[str] = mapped_column(String(512), index=True, default="/")
+    kind: Mapped[str] = mapped_column(String(32), default="department")
+    #: ``{"kk": ..., "ru": ..., "en": ...}``
+    name: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
+
+    def display_name(self, locale: str) -> str:
+        return localized(self.name, locale)[0] or self.code
+
+
+class User(UserMixin, db.Model):
+    """A person: a student or a member of staff, maybe with office roles."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Always stored lower-case; the login name.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default=PersonKind.STUDENT)
+    #: Interface and e-mail language: kk, ru or en.
+    locale: Mapped[str] = mapped_column(String(8), default="kk")
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    study_group: Mapped[str | None] = mapped_column(String(64), index=True)
+    position: Mapped[str | None] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(default=True)
+    #: ``None`` until the person sets a password through their invitation link.
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    org_unit: Mapped[OrgUnit | None] = relationship()
+    roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive people
+        return self.active
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the person holds any of ``roles``; admins hold every role."""
+        names = self.role_names
+        return Role.ADMIN in names or bool(names.intersection(roles))
+
+
+class UserRole(db.Model):
+    """One role held by one person, optionally scoped to an org unit and its sub-units."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    #: ``None`` for the whole university; else the unit a unit head oversees.
+    scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    scope_unit: Mapped[OrgUnit | None] = relationship()
+
+
+class Setting(db.Model):
+    """An office setting the office can edit (contacts in the footer, university name)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict | str] = mapped_column(JSON)
+
+
+class AuditEvent(db.Model):
+    """Who did what, when, to what: the trail auditors ask for."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Dotted verb, e.g. ``auth.login``, ``people.import``, ``certificate.revoke``.
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    actor: Mapped[User | None] = relationship()
+
+
+class OutboxStatus(enum.StrEnum):
+    QUEUED = "queued"  #: waiting for its next attempt
+    SENDING = "sending"  #: claimed by a delivery run
+    SENT = "sent"  #: accepted by the SMTP server (or kept in the local mailbox)
+    FAILED = "failed"  #: given up, with the reason in ``last_error``
+    HELD = "held"  #: not to be sent (campaign paused or cancelled)
+
+
+class OutboxMessage(db.Model):
+    """One e-mail to one person, written in the transaction that decided to send it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Unique per reason to send, e.g. ``campaign:12:step:3:occ:2026-12-09:user:55``.
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: Stable ``Message-ID`` so a resend after a crash is recognisable as the same message.
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    category: Mapped[str] = mapped_column(String(32), default="system")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(400))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    #: Extra headers such as ``List-Unsubscribe``.
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Campaign step the message belongs to, if any (the campaigns package sets it).
+    campaign_step_id: Mapped[int | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

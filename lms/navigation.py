@@ -1,0 +1,33 @@
+"""The header menu: each feature adds its own entries in ``init_app``, the layout shows them."""
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  #: a lazy_gettext string, translated when shown
+    roles: tuple[str, ...] = ()  #: empty: every signed-in person
+    section: str = "main"  #: "main" (learning) or "office"
+
+
+def add_nav_item(app: Flask, endpoint: str, label, roles: tuple[str, ...] = (), section: str = "main") -> None:
+    app.extensions.setdefault("adal.nav", []).append(NavItem(endpoint, label, roles, section))
+
+
+def visible_nav_items(section: str) -> list[NavItem]:
+    """The entries of ``section`` the current person may open."""
+    if not current_user.is_authenticated:
+        return []
+    return [
+        item
+        for item in current_app.extensions.get("adal.nav", [])
+        if item.section == section and (not item.roles or current_user.has_role(*item.roles))
+    ]
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(lambda: {"nav_items": visible_nav_items})

@@ -1,0 +1,168 @@
+"""Fixtures for every test: an app on a real database (SQLite or PostgreSQL), clients, builders.
+
+``ADAL_TEST_DATABASE_URL`` picks the database; unset, each test worker gets a SQLite file. On
+PostgreSQL each worker creates its own database (so parallel runs never share rows) and drops it
+at the end. Rows are really committed (the scheduler, subprocess and concurrency tests need
+that) and every table is emptied after each test.
+"""
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lms import create_app
+from lms.extensions import db as _db
+from lms.extensions import limiter
+from tests import factories
+
+TEST_DB_ENV = "ADAL_TEST_DATABASE_URL"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database of this worker's own, made empty for the session."""
+    base = os.environ.get(TEST_DB_ENV)
+    if not base:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'adal.sqlite3'}"
+        return
+    url = make_url(base)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"adal_{_worker()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    """The app as in production, but on the test database, with CSRF checked only where a test asks."""
+    storage = tmp_path_factory.mktemp("storage")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "ADAL_BASE_URL": "http://adal.test",
+            "ADAL_STORAGE_PATH": str(storage),
+            "SERVER_NAME": None,
+        }
+    )
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The database session inside an app context; every table is emptied after the test."""
+    ctx = app.app_context()
+    ctx.push()
+    yield _db
+    _db.session.rollback()
+    _db.session.remove()
+    _empty_all_tables()
+    ctx.pop()
+
+
+def _empty_all_tables() -> None:
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Sign in and out through the real login form."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user_or_email, password=factories.PASSWORD):
+        email = getattr(user_or_email, "email", user_or_email)
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def make(db):
+    """Builders for test data: ``make.user(...)``, ``make.unit(...)`` (see ``tests/factories.py``)."""
+    return factories.Builders(db.session)
+
+
+@pytest.fixture
+def count_queries(db):
+    """Count the SQL statements run inside a ``with count_queries() as counter:`` block."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(_conn, _cursor, statement, *_args):
+            if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK TO|PRAGMA)", statement, re.I):
+                statements.append(statement)
+
+        event.listen(_db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres_only`` skip on SQLite (they test row locks SQLite lacks)."""
+    on_postgres = (os.environ.get(TEST_DB_ENV) or "").startswith("postgres")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set ADAL_TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords and not on_postgres:
+            item.add_marker(skip)
+
+
+ROOT = Path(__file__).resolve().parent.parent
