@@ -1,0 +1,69 @@
+"""A real server thread and a real Chromium (Debian's, through Playwright) for browser tests.
+
+The browser is launched once per test worker; each test gets a fresh context (no cookies).
+A missing /usr/bin/chromium fails the tests: CI must install it, they never skip.
+"""
+
+import os
+import threading
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from lms import create_app
+
+CHROMIUM = os.environ.get("ADAL_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def live_app(app, database_url):
+    """The same database as ``app``, but with CSRF checked, as in production."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "ADAL_STORAGE_PATH": app.config["ADAL_STORAGE_PATH"],
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The base URL of the app served by a real HTTP server in a thread."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    live_app.config["ADAL_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield live_app.config["ADAL_BASE_URL"]
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, db):
+    """A fresh browser tab (new cookies) on the live server; ``page.goto('/login')`` works."""
+    context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
