@@ -9,7 +9,6 @@ that) and every table is emptied after each test.
 import os
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -163,6 +162,3 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords and not on_postgres:
             item.add_marker(skip)
-
-
-ROOT = Path(__file__).resolve().parent.parent

@@ -3,14 +3,14 @@
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
-from flask_babel import format_datetime, force_locale
+from flask_babel import force_locale, format_datetime
 
-from tests.conftest import ROOT
-
+ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = ROOT / "translations"
 
 
