@@ -253,3 +253,30 @@ class Certificate(db.Model):
     enrolment: Mapped[Enrolment] = relationship()
     course: Mapped[Course] = relationship()
     user: Mapped[User] = relationship()
+
+
+class ExportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CertificateExport(db.Model):
+    """A zip of all certificates of a course or unit, built in the background by the scheduler."""
+
+    __tablename__ = "certificate_export"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: Filters: certificates of this course (every version) and/or of people in this unit's subtree.
+    course_slug: Mapped[str | None] = mapped_column(String(100))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    status: Mapped[str] = mapped_column(String(16), default=ExportStatus.QUEUED, index=True)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    #: The zip's path relative to ``ADAL_STORAGE_PATH``.
+    file_path: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
