@@ -6,6 +6,7 @@ page without it. One ``FontConfiguration`` is kept per process, because loading 
 slow part of a first render.
 """
 
+import mimetypes
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -36,7 +37,8 @@ class StaticOnlyFetcher(URLFetcher):
         path = Path(unquote(urlsplit(url).path)).resolve()
         if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
             raise ValueError("only the app's static files may be fetched")
-        return URLFetcherResponse(url, path.read_bytes())
+        mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), headers={"Content-Type": mime_type})
 
 
 @lru_cache(maxsize=1)

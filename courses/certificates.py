@@ -1,0 +1,452 @@
+"""Certificates: issued once at completion, rendered once, served from storage, verifiable by code.
+
+Re-issue after a name correction keeps the same code: the code is what is already printed on
+papers handed to scholarship committees and auditors, and verifying it should show the corrected
+name rather than "revoked". The old and new names and PDF hashes go to the audit log.
+"""
+
+import calendar
+import hashlib
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import segno
+from flask import Flask, current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from courses.models import (
+    Certificate,
+    CertificateExport,
+    Course,
+    Enrolment,
+    ExportStatus,
+    User,
+)
+from lms import audit
+from lms.database import as_utc, localized, utcnow
+from lms.models import OrgUnit, Setting
+from lms.office_settings import office_contacts
+from lms.pdf import render_pdf
+
+LAYOUTS = ("single", "kk-ru")
+LAYOUT_SETTING = "certificate_layout"
+EXPORT_BATCH = 200
+
+
+class CertificateError(ValueError):
+    """A change the certificate's state does not allow (e.g. re-issuing a revoked one)."""
+
+
+def new_code() -> str:
+    """A verification code with 128 random bits: short enough to type, impossible to guess."""
+    return secrets.token_urlsafe(16)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus ``months`` calendar months, the day clipped to the target month's end."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def certificate_status(cert: Certificate, now: datetime | None = None) -> str:
+    """``revoked``, ``expired`` (its course's validity ran out) or ``valid``."""
+    if cert.revoked_at is not None:
+        return "revoked"
+    expires = as_utc(cert.expires_at)
+    if expires is not None and expires <= (now or utcnow()):
+        return "expired"
+    return "valid"
+
+
+def status_condition(status: str, now: datetime):
+    """The SQL condition matching ``certificate_status(...) == status``."""
+    if status == "revoked":
+        return Certificate.revoked_at.is_not(None)
+    if status == "expired":
+        return and_(Certificate.revoked_at.is_(None), Certificate.expires_at <= now)
+    return and_(
+        Certificate.revoked_at.is_(None),
+        or_(Certificate.expires_at.is_(None), Certificate.expires_at > now),
+    )
+
+
+def layout_setting(session: Session) -> str:
+    """The layout the office chose for new certificates: one language or bilingual kk/ru."""
+    row = session.get(Setting, LAYOUT_SETTING)
+    return row.value if row is not None and row.value in LAYOUTS else "single"
+
+
+def save_layout_setting(session: Session, layout: str) -> None:
+    if layout not in LAYOUTS:
+        raise CertificateError(layout)
+    row = session.get(Setting, LAYOUT_SETTING)
+    if row is None:
+        session.add(Setting(key=LAYOUT_SETTING, value=layout))
+    else:
+        row.value = layout
+    audit.record(session, "certificate.layout", details={"layout": layout})
+
+
+def verify_url(code: str) -> str:
+    return f"{current_app.config['ADAL_BASE_URL']}/verify/{code}"
+
+
+@dataclass
+class _Facts:
+    """What a certificate page shows, independent of whether the row exists yet."""
+
+    code: str
+    holder_name: str
+    score: int | None
+    locale: str
+    layout: str
+    issued_at: datetime
+    expires_at: datetime | None
+
+
+def _texts(lang: str, facts: _Facts, course: Course, contacts: dict) -> dict:
+    """The words of one language's block of the certificate, translated and formatted."""
+    with force_locale(lang):
+        return {
+            "lang": lang,
+            "university": localized(contacts.get("university"), lang)[0],
+            "issuer": _("Compliance service"),
+            "heading": _("Certificate"),
+            "certifies": _("This is to certify that"),
+            "completed": _("has completed the course"),
+            "course": localized(course.title, lang)[0] or course.slug,
+            "score_label": _("Score"),
+            "issued_label": _("Issued"),
+            "expires_label": _("Valid until"),
+            "issued": format_date(facts.issued_at, "long"),
+            "expires": format_date(facts.expires_at, "long") if facts.expires_at else None,
+            "officer_label": _("Compliance officer"),
+            "officer": localized(contacts.get("officer"), lang)[0],
+            "verify_label": _("Check this certificate at"),
+            "code_label": _("Code"),
+        }
+
+
+def render_certificate_html(session: Session, facts: _Facts, course: Course) -> str:
+    """The certificate's HTML from ``templates/pdf/certificate.html`` (the office may restyle it)."""
+    contacts = office_contacts(session)
+    langs = ["kk", "ru"] if facts.layout == "kk-ru" else [facts.locale]
+    url = verify_url(facts.code)
+    qr = segno.make(url, error="m").svg_inline(scale=3, border=0, omitsize=True)
+    # The Jinja environment directly, not render_template: no request-bound context processors.
+    return current_app.jinja_env.get_template("pdf/certificate.html").render(
+        blocks=[_texts(lang, facts, course, contacts) for lang in langs],
+        facts=facts,
+        verify_url=url,
+        qr_svg=Markup(qr),  # noqa: S704 (segno's own SVG of our URL, no user text)
+        contacts=contacts,
+    )
+
+
+def render_certificate_pdf(session: Session, facts: _Facts, course: Course) -> bytes:
+    return render_pdf(render_certificate_html(session, facts, course))
+
+
+def _facts_for(enrolment: Enrolment, layout: str) -> _Facts:
+    issued = as_utc(enrolment.completed_at) or utcnow()
+    expires = as_utc(enrolment.valid_until)
+    if expires is None and enrolment.course.validity_months:
+        expires = add_months(issued, enrolment.course.validity_months)
+    return _Facts(
+        code=new_code(),
+        holder_name=enrolment.user.full_name,
+        score=enrolment.score,
+        locale=enrolment.user.locale or "kk",
+        layout=layout,
+        issued_at=issued,
+        expires_at=expires,
+    )
+
+
+def _insert_ignoring_duplicates(session: Session, values: dict) -> None:
+    """INSERT … ON CONFLICT (enrolment_id) DO NOTHING: a second issue for the same enrolment loses."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Certificate).values(**values).on_conflict_do_nothing(index_elements=["enrolment_id"])
+    session.execute(statement)
+
+
+def certificate_of(session: Session, enrolment_id: int) -> Certificate | None:
+    return session.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment_id))
+
+
+def issue_certificate(session: Session, enrolment: Enrolment) -> Certificate:
+    """The enrolment's one certificate, rendered and stored now if it has none yet.
+
+    The PDF is rendered before the insert, so no lock is held while WeasyPrint works; if a
+    concurrent completion inserted first, its row wins and this render is dropped.
+    """
+    existing = certificate_of(session, enrolment.id)
+    if existing is not None:
+        return existing
+    facts = _facts_for(enrolment, layout_setting(session))
+    pdf = render_certificate_pdf(session, facts, enrolment.course)
+    _insert_ignoring_duplicates(
+        session,
+        {
+            "code": facts.code,
+            "enrolment_id": enrolment.id,
+            "user_id": enrolment.user_id,
+            "course_id": enrolment.course_id,
+            "holder_name": facts.holder_name,
+            "score": facts.score,
+            "locale": facts.locale,
+            "layout": facts.layout,
+            "issued_at": facts.issued_at,
+            "expires_at": facts.expires_at,
+            "pdf": pdf,
+            "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+        },
+    )
+    cert = certificate_of(session, enrolment.id)
+    if cert.code == facts.code:
+        audit.record(session, "certificate.issue", cert, details={"enrolment_id": enrolment.id})
+    return cert
+
+
+def on_course_completed(sender: Flask, session: Session, enrolment: Enrolment, **_extra) -> None:
+    """Receiver of ``lms.signals.course_completed``: issue inside the completion's transaction."""
+    issue_certificate(session, enrolment)
+
+
+def certificate_pdf(session: Session, cert: Certificate) -> bytes:
+    """The stored PDF bytes; never renders."""
+    return session.scalar(select(Certificate.pdf).where(Certificate.id == cert.id))
+
+
+def revoke_certificate(session: Session, cert: Certificate, reason: str, actor: User | None = None) -> None:
+    """Revoke ``cert`` for ``reason``; verification says "revoked" from now on."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_("Give a reason for the revocation."))
+    if cert.revoked_at is not None:
+        raise CertificateError(_("This certificate is already revoked."))
+    cert.revoked_at = utcnow()
+    cert.revoked_reason = reason
+    audit.record(session, "certificate.revoke", cert, actor=actor, details={"code": cert.code, "reason": reason})
+
+
+def reissue_certificate(session: Session, cert: Certificate, holder_name: str, actor: User | None = None) -> None:
+    """Render a new PDF under the same code with a corrected name (see the module's docstring)."""
+    holder_name = (holder_name or "").strip()
+    if not holder_name:
+        raise CertificateError(_("Give the name to print."))
+    if cert.revoked_at is not None:
+        raise CertificateError(_("A revoked certificate cannot be re-issued."))
+    facts = _Facts(
+        code=cert.code,
+        holder_name=holder_name,
+        score=cert.score,
+        locale=cert.locale,
+        layout=cert.layout,
+        issued_at=as_utc(cert.issued_at),
+        expires_at=as_utc(cert.expires_at),
+    )
+    pdf = render_certificate_pdf(session, facts, cert.course)
+    details = {
+        "code": cert.code,
+        "old_name": cert.holder_name,
+        "new_name": holder_name,
+        "old_sha256": cert.pdf_sha256,
+        "new_sha256": hashlib.sha256(pdf).hexdigest(),
+    }
+    cert.holder_name = holder_name
+    cert.pdf = pdf
+    cert.pdf_sha256 = details["new_sha256"]
+    audit.record(session, "certificate.reissue", cert, actor=actor, details=details)
+
+
+def find_by_code(session: Session, code: str) -> Certificate | None:
+    """The certificate with exactly this code, with its course; ``None`` for anything else."""
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        return None
+    return session.scalar(select(Certificate).options(joinedload(Certificate.course)).where(Certificate.code == code))
+
+
+def certificates_of_user(session: Session, user_id: int) -> list[Certificate]:
+    """A learner's certificates, newest first, with their courses (one query)."""
+    query = (
+        select(Certificate)
+        .options(joinedload(Certificate.course))
+        .where(Certificate.user_id == user_id)
+        .order_by(Certificate.issued_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+def in_scope(query, scope_paths: list[str] | None):
+    """Limit a certificate query to holders in the viewer's units (``None``: everyone)."""
+    if scope_paths is None:
+        return query
+    if not scope_paths:
+        return query.where(false())
+    units = select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p) for p in scope_paths)))
+    return query.where(User.org_unit_id.in_(units))
+
+
+def office_query(
+    scope_paths: list[str] | None,
+    search: str = "",
+    course_slug: str = "",
+    status: str = "",
+    now: datetime | None = None,
+):
+    """The office list's select: certificates with holder and course, filtered, newest first."""
+    query = (
+        select(Certificate)
+        .join(Certificate.user)
+        .join(Certificate.course)
+        .options(joinedload(Certificate.user), joinedload(Certificate.course))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+    query = in_scope(query, scope_paths)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Certificate.holder_name).like(like),
+                func.lower(User.email).like(like),
+                Certificate.code == search.strip(),
+            )
+        )
+    if course_slug:
+        query = query.where(Course.slug == course_slug)
+    if status in ("valid", "expired", "revoked"):
+        query = query.where(status_condition(status, now or utcnow()))
+    return query
+
+
+# --- Bulk export -------------------------------------------------------------------------------
+
+
+def request_export(
+    session: Session, actor: User | None, course_slug: str | None, unit: OrgUnit | None
+) -> CertificateExport:
+    """Queue a zip of the certificates of a course and/or unit; the scheduler builds it."""
+    export = CertificateExport(
+        requested_by_id=actor.id if actor is not None else None,
+        course_slug=course_slug or None,
+        unit_id=unit.id if unit is not None else None,
+    )
+    session.add(export)
+    session.flush()
+    audit.record(
+        session, "certificate.export", export, actor=actor, details={"course": course_slug, "unit": export.unit_id}
+    )
+    return export
+
+
+def _export_filter(session: Session, export: CertificateExport):
+    """The conditions choosing an export's certificates: not revoked, course and unit as asked."""
+    conditions = [Certificate.revoked_at.is_(None)]
+    if export.course_slug:
+        conditions.append(Certificate.course_id.in_(select(Course.id).where(Course.slug == export.course_slug)))
+    if export.unit_id:
+        unit = session.get(OrgUnit, export.unit_id)
+        units = select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
+        conditions.append(Certificate.user_id.in_(select(User.id).where(User.org_unit_id.in_(units))))
+    return and_(*conditions)
+
+
+def _entry_name(holder_name: str, code: str) -> str:
+    safe = re.sub(r"[^\w\- ]+", "", holder_name, flags=re.UNICODE).strip().replace(" ", "_") or "certificate"
+    return f"{safe[:80]}-{code}.pdf"
+
+
+def export_path(export: CertificateExport) -> Path:
+    return Path(current_app.config["ADAL_STORAGE_PATH"]) / (export.file_path or f"exports/certificates-{export.id}.zip")
+
+
+def build_export(session: Session, export: CertificateExport) -> None:
+    """Write the export's zip batch by batch, committing progress after each batch."""
+    condition = _export_filter(session, export)
+    export.total = session.scalar(select(func.count(Certificate.id)).where(condition))
+    export.done = 0
+    export.file_path = f"exports/certificates-{export.id}.zip"
+    session.commit()
+    target = export_path(export)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    last_id = 0
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
+        while True:
+            rows = session.execute(
+                select(Certificate.id, Certificate.code, Certificate.holder_name, Certificate.pdf)
+                .where(condition, Certificate.id > last_id)
+                .order_by(Certificate.id)
+                .limit(EXPORT_BATCH)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                archive.writestr(_entry_name(row.holder_name, row.code), row.pdf or b"")
+            last_id = rows[-1].id
+            export.done += len(rows)
+            session.commit()
+    partial.replace(target)
+    export.status = ExportStatus.DONE
+    export.finished_at = utcnow()
+    session.commit()
+
+
+def claim_export(session: Session) -> CertificateExport | None:
+    """Take the oldest queued export; the conditional update makes two schedulers never share one."""
+    for export_id in session.scalars(
+        select(CertificateExport.id)
+        .where(CertificateExport.status == ExportStatus.QUEUED)
+        .order_by(CertificateExport.id)
+    ).all():
+        claimed = session.execute(
+            update(CertificateExport)
+            .where(CertificateExport.id == export_id, CertificateExport.status == ExportStatus.QUEUED)
+            .values(status=ExportStatus.RUNNING)
+        )
+        session.commit()
+        if claimed.rowcount == 1:
+            return session.get(CertificateExport, export_id)
+    return None
+
+
+def run_certificate_exports() -> None:
+    """Scheduled job: build every queued export, one at a time."""
+    from lms.extensions import db
+
+    session = db.session
+    while (export := claim_export(session)) is not None:
+        try:
+            build_export(session, export)
+        except Exception as error:
+            session.rollback()
+            export = session.get(CertificateExport, export.id)
+            export.status = ExportStatus.FAILED
+            export.error = f"{type(error).__name__}: {error}"[:2000]
+            export.finished_at = utcnow()
+            session.commit()
+            raise
+
+
+def init_app(app: Flask) -> None:
+    """Issue certificates on completion, build exports on schedule, serve the pages."""
+    from courses import certificate_views
+    from lms.scheduler import register_job
+    from lms.signals import course_completed
+
+    course_completed.connect(on_course_completed, sender=app)
+    register_job(app, "certificate-exports", run_certificate_exports, seconds=10)
+    certificate_views.init_app(app)
