@@ -26,6 +26,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_scheduler_jobs(app)
     configure_logging(app)
     return app
 
@@ -60,11 +61,14 @@ def register_blueprints(app: Flask) -> None:
     """The platform's pages, then each feature package through its own ``init_app``."""
     import campaigns
     import courses
-    from lms import views
+    from lms import audit_views, mailbox_views, people_views, views
 
     app.register_blueprint(views.bp)
+    people_views.init_app(app)
+    audit_views.init_app(app)
     courses.init_app(app)
     campaigns.init_app(app)
+    mailbox_views.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -90,6 +94,13 @@ def register_commands(app: Flask) -> None:
     from lms import cli
 
     cli.init_app(app)
+
+
+def register_scheduler_jobs(app: Flask) -> None:
+    """The platform's periodic jobs (delivery of the outbox); features add theirs in ``init_app``."""
+    from lms import delivery
+
+    delivery.init_app(app)
 
 
 def configure_logging(app: Flask) -> None:

@@ -14,6 +14,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(serve_command)
+    app.cli.add_command(people_group)
+    app.cli.add_command(outbox_group)
 
 
 @click.command("demo")
@@ -44,6 +46,33 @@ def scheduler_command() -> None:
     build_scheduler(app, background=False).start()
 
 
+@click.group("outbox")
+def outbox_group() -> None:
+    """The outbox of e-mails."""
+
+
+@outbox_group.command("deliver")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--every", default=5.0, show_default=True, help="Seconds between runs without --once.")
+@with_appcontext
+def deliver_command(once: bool, every: float) -> None:
+    """Send the due e-mails of the outbox (a delivery worker without the scheduler)."""
+    import time
+
+    from flask import current_app
+
+    from lms.delivery import DeliverySettings, deliver_outbox
+
+    settings = DeliverySettings.from_config(current_app.config)
+    while True:
+        report = deliver_outbox(db.session, settings)
+        db.session.remove()
+        if once:
+            click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed.")
+            return
+        time.sleep(every)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -63,3 +92,53 @@ def serve_command(host: str, port: int) -> None:
     finally:
         if threading.main_thread().is_alive():
             scheduler.shutdown(wait=False)
+
+
+@click.group("people")
+def people_group() -> None:
+    """People: import students and staff from CSV or XLSX."""
+
+
+@people_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only show what would change; write nothing.")
+@click.option("--only-valid", is_flag=True, help="Import the valid rows even when others are rejected.")
+@with_appcontext
+def people_import_command(file: str, dry_run: bool, only_valid: bool) -> None:
+    """Import people from FILE; exits non-zero when rejected rows stop the import."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from lms import people_import
+
+    app = current_app._get_current_object()
+    # Invitation links are built with url_for, which needs a request to know the site.
+    with app.test_request_context(base_url=app.config["ADAL_BASE_URL"]):
+        try:
+            columns, body = people_import.read_table(Path(file).read_bytes())
+        except people_import.ImportFileError as error:
+            raise click.ClickException(str(error)) from error
+        with click.progressbar(length=len(body), label="Checking rows") as bar:
+            plan = people_import.plan_import(db.session, columns, body, progress=bar.update)
+        for row in plan.rejected:
+            reasons = "; ".join(people_import.describe_reason(code, params) for code, params in row.reasons)
+            click.echo(f"row {row.number}: {row.email or '-'}: {reasons}", err=True)
+        counts = plan.counts
+        summary = ", ".join(f"{counts[k]} {k}" for k in ("create", "update", "unchanged", "reject"))
+        if dry_run:
+            click.echo(f"Dry run: {summary}. Nothing written.")
+            if plan.rejected and not only_valid:
+                raise SystemExit(1)
+            return
+        work = counts["create"] + counts["update"]
+        with click.progressbar(length=work, label="Importing") as bar:
+            result = people_import.apply_plan(
+                db.session, plan, only_valid=only_valid, filename=Path(file).name, progress=bar.update
+            )
+        if result is None:
+            db.session.rollback()
+            click.echo(f"Nothing imported: {summary}. Fix the rows above or use --only-valid.", err=True)
+            raise SystemExit(1)
+        db.session.commit()
+        click.echo(f"Imported: {summary}.")

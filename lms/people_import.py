@@ -1,0 +1,503 @@
+"""People import: read what offices export (CSV or XLSX), plan it against the database, apply it.
+
+Reading and planning are plain functions over data, so the web page, the CLI and the benchmark
+share them; applying writes in the caller's transaction (the caller commits once).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from lms import audit
+from lms.accounts import make_password_token
+from lms.config import DEFAULT_LOCALE, LOCALES
+from lms.models import OrgUnit, OutboxMessage, PersonKind, User
+from lms.outbox import new_message_id, render_email
+from lms.signals import people_changed
+
+#: Normalised header names (see ``_normalise_header``) that each column may carry, in en/ru/kk.
+HEADER_ALIASES = {
+    "email": {
+        "email",
+        "e mail",
+        "mail",
+        "почта",
+        "эл почта",
+        "электронная почта",
+        "email адрес",
+        "пошта",
+        "электрондық пошта",
+        "эл пошта",
+    },
+    "full_name": {
+        "full name",
+        "name",
+        "fullname",
+        "фио",
+        "ф и о",
+        "имя",
+        "полное имя",
+        "аты жөні",
+        "аты жоні",
+        "толық аты жөні",
+        "аты",
+    },
+    "kind": {"kind", "type", "person kind", "тип", "вид", "категория", "түрі", "санаты"},
+    "unit": {
+        "unit",
+        "unit code",
+        "org unit",
+        "org unit code",
+        "department",
+        "код подразделения",
+        "подразделение",
+        "бөлімше",
+        "бөлімше коды",
+        "бөлім",
+        "бөлім коды",
+    },
+    "group": {"group", "study group", "группа", "учебная группа", "топ", "оқу тобы"},
+    "position": {"position", "job title", "должность", "лауазым", "лауазымы"},
+    "language": {"language", "lang", "locale", "язык", "тіл"},
+}
+REQUIRED_COLUMNS = ("email", "full_name", "kind", "unit")
+
+KIND_ALIASES = {
+    "student": PersonKind.STUDENT, "студент": PersonKind.STUDENT, "обучающийся": PersonKind.STUDENT,
+    "білім алушы": PersonKind.STUDENT, "staff": PersonKind.STAFF, "employee": PersonKind.STAFF,
+    "сотрудник": PersonKind.STAFF, "работник": PersonKind.STAFF, "қызметкер": PersonKind.STAFF,
+}  # fmt: skip
+LANGUAGE_ALIASES = {
+    "kk": "kk", "kz": "kk", "kaz": "kk", "қаз": "kk", "каз": "kk", "қазақша": "kk", "казахский": "kk",
+    "ru": "ru", "rus": "ru", "рус": "ru", "орыс": "ru", "русский": "ru",
+    "en": "en", "eng": "en", "англ": "en", "english": "en", "английский": "en",
+}  # fmt: skip
+
+EMAIL_RE = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+$")
+MAX_LENGTHS = {"email": 254, "full_name": 200, "group": 64, "position": 128}
+XLSX_MAGIC = b"PK\x03\x04"
+
+CREATE, UPDATE, UNCHANGED, REJECT = "create", "update", "unchanged", "reject"
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (not a table, required columns missing)."""
+
+
+@dataclass
+class PlannedRow:
+    """What importing one row of the file would do, and why it would be refused."""
+
+    number: int  #: the row number the officer sees in their spreadsheet (header is row 1)
+    email: str
+    full_name: str
+    action: str = CREATE
+    #: ``(code, params)`` pairs; ``describe_reason`` turns them into words.
+    reasons: list[tuple[str, dict]] = field(default_factory=list)
+    #: Column values to write (for ``create``) or the changed ones (for ``update``).
+    values: dict = field(default_factory=dict)
+    user_id: int | None = None
+
+
+@dataclass
+class ImportPlan:
+    rows: list[PlannedRow]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = Counter(row.action for row in self.rows)
+        return {action: counts.get(action, 0) for action in (CREATE, UPDATE, UNCHANGED, REJECT)}
+
+    @property
+    def rejected(self) -> list[PlannedRow]:
+        return [row for row in self.rows if row.action == REJECT]
+
+
+@dataclass
+class ImportResult:
+    created_ids: list[int]
+    updated_ids: list[int]
+    counts: dict[str, int]
+
+
+# Reading -----------------------------------------------------------------------------------------
+
+
+def _normalise_header(name: str) -> str:
+    return re.sub(r"[\s_.\-]+", " ", str(name or "").replace("\ufeff", "").strip().lower()).strip()
+
+
+def _column_map(header: list) -> dict[str, int]:
+    """Which column index holds each field; raises ``ImportFileError`` when required ones are missing."""
+    columns: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = _normalise_header(name)
+        for field_name, aliases in HEADER_ALIASES.items():
+            if key in aliases and field_name not in columns:
+                columns[field_name] = index
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        raise ImportFileError(_l("Required columns are missing: %(columns)s.", columns=", ".join(missing)))
+    return columns
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1251: what Excel and 1C export here."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1251")
+
+
+def _delimiter(text: str) -> str:
+    """The separator of the first non-blank line: the most frequent of ``;``, ``,`` and tab."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return max((";", ",", "\t"), key=first.count)
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    text = decode_text(data)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    for cells in reader:
+        yield reader.line_num, cells
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ImportFileError(_l("This Excel file cannot be read.")) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, ["" if v is None else str(v) for v in values]
+    finally:
+        workbook.close()
+
+
+def read_table(data: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
+    """The column map and the non-blank data rows (with their row numbers) of a CSV or XLSX file."""
+    rows = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
+    header = None
+    body = []
+    for number, cells in rows:
+        if not any(str(c).strip() for c in cells):
+            continue
+        if header is None:
+            header = _column_map(cells)
+        else:
+            body.append((number, cells))
+    if header is None:
+        raise ImportFileError(_l("The file is empty."))
+    return header, body
+
+
+# Planning ----------------------------------------------------------------------------------------
+
+
+def _cell(cells: list[str], columns: dict[str, int], name: str) -> str:
+    index = columns.get(name)
+    if index is None or index >= len(cells):
+        return ""
+    return " ".join(str(cells[index]).split())
+
+
+def _load_existing(session: Session, emails: list[str]) -> dict[str, SimpleNamespace]:
+    """The people already in the database with these e-mails, a few columns each, in big chunks."""
+    existing = {}
+    columns = (User.id, User.email, User.full_name, User.kind, User.org_unit_id, User.study_group,
+               User.position, User.locale)  # fmt: skip
+    for start in range(0, len(emails), 10_000):
+        chunk = emails[start : start + 10_000]
+        for row in session.execute(select(*columns).where(User.email.in_(chunk))):
+            existing[row.email] = SimpleNamespace(**row._asdict())
+    return existing
+
+
+def plan_import(
+    session: Session,
+    columns: dict[str, int],
+    body: list[tuple[int, list[str]]],
+    allowed_paths: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportPlan:
+    """Decide, row by row, what the import would create, update, leave alone or reject.
+
+    ``allowed_paths``: the org-unit paths a scoped officer may touch (``None``: all of them).
+    """
+    units = {code.upper(): (unit_id, path) for unit_id, code, path in session.execute(
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.path))}  # fmt: skip
+    unit_paths = {unit_id: path for unit_id, path in units.values()}
+    rows = [_parse_row(number, cells, columns, units, allowed_paths) for number, cells in body]
+    _mark_duplicates(rows)
+    wanted = sorted({row.email for row in rows if row.email})
+    existing = _load_existing(session, wanted)
+    for done, row in enumerate(rows, start=1):
+        if row.action != REJECT:
+            _compare(row, existing.get(row.email), unit_paths, allowed_paths)
+        if progress is not None and done % 1000 == 0:
+            progress(1000)
+    if progress is not None:
+        progress(len(rows) % 1000)
+    return ImportPlan(rows)
+
+
+def _in_scope(path: str | None, allowed_paths: list[str] | None) -> bool:
+    return allowed_paths is None or (path is not None and any(path.startswith(p) for p in allowed_paths))
+
+
+def _parse_row(number, cells, columns, units, allowed_paths) -> PlannedRow:
+    email = _cell(cells, columns, "email").replace(" ", "").lower()
+    if email.startswith("mailto:"):
+        email = email[len("mailto:") :]
+    row = PlannedRow(number=number, email=email, full_name=_cell(cells, columns, "full_name"))
+    reasons = row.reasons
+    if not EMAIL_RE.match(email) or len(email) > MAX_LENGTHS["email"]:
+        reasons.append(("bad_email", {"value": email}))
+    if not row.full_name:
+        reasons.append(("missing_name", {}))
+    kind_text = _cell(cells, columns, "kind").lower()
+    kind = KIND_ALIASES.get(kind_text)
+    if kind is None:
+        reasons.append(("bad_kind", {"value": kind_text}))
+    code = _cell(cells, columns, "unit")
+    unit = units.get(code.upper())
+    if unit is None:
+        reasons.append(("unknown_unit", {"value": code}))
+    elif not _in_scope(unit[1], allowed_paths):
+        reasons.append(("unit_out_of_scope", {"value": code}))
+    language_text = _cell(cells, columns, "language").lower()
+    language = LANGUAGE_ALIASES.get(language_text) if language_text else None
+    if language_text and language is None:
+        reasons.append(("bad_language", {"value": language_text}))
+    group = _cell(cells, columns, "group")
+    position = _cell(cells, columns, "position")
+    for name, value in (("full_name", row.full_name), ("group", group), ("position", position)):
+        if len(value) > MAX_LENGTHS[name]:
+            reasons.append(("too_long", {"column": name, "limit": MAX_LENGTHS[name]}))
+    row.values = {
+        "full_name": row.full_name,
+        "kind": str(kind) if kind else None,
+        "org_unit_id": unit[0] if unit else None,
+        "study_group": group or None,
+        "position": position or None,
+        "locale": language,
+    }
+    if reasons:
+        row.action = REJECT
+    return row
+
+
+def _mark_duplicates(rows: list[PlannedRow]) -> None:
+    """Reject every row whose e-mail appears more than once, naming the other rows."""
+    by_email: dict[str, list[PlannedRow]] = {}
+    for row in rows:
+        if row.email:
+            by_email.setdefault(row.email, []).append(row)
+    for same in by_email.values():
+        if len(same) > 1:
+            for row in same:
+                others = ", ".join(str(o.number) for o in same if o is not row)
+                row.reasons.append(("duplicate", {"rows": others}))
+                row.action = REJECT
+
+
+def _compare(row: PlannedRow, person, unit_paths: dict, allowed_paths) -> None:
+    """Turn the parsed values into a create, or the changed columns of an update."""
+    values = row.values
+    student = values["kind"] == PersonKind.STUDENT
+    if person is None:
+        row.action = CREATE
+        row.values = {
+            "email": row.email,
+            "full_name": values["full_name"],
+            "kind": values["kind"],
+            "org_unit_id": values["org_unit_id"],
+            "study_group": values["study_group"] if student else None,
+            "position": None if student else values["position"],
+            "locale": values["locale"] or DEFAULT_LOCALE,
+        }
+        return
+    row.user_id = person.id
+    if not _in_scope(unit_paths.get(person.org_unit_id), allowed_paths):
+        row.action = REJECT
+        row.reasons.append(("person_out_of_scope", {}))
+        return
+    # A blank optional cell leaves what the person has (their chosen language, their group).
+    target = {
+        "full_name": values["full_name"],
+        "kind": values["kind"],
+        "org_unit_id": values["org_unit_id"],
+        "study_group": (values["study_group"] or person.study_group) if student else None,
+        "position": None if student else (values["position"] or person.position),
+        "locale": values["locale"] or person.locale,
+    }
+    row.values = {k: v for k, v in target.items() if getattr(person, k) != v}
+    row.action = UPDATE if row.values else UNCHANGED
+
+
+def describe_reason(code: str, params: dict) -> str:
+    """The reason a row is rejected, in the reader's language."""
+    texts = {
+        "bad_email": lambda: _("not a valid e-mail address: “%(value)s”", **params),
+        "missing_name": lambda: _("the full name is missing"),
+        "bad_kind": lambda: _("the kind must be student or staff, not “%(value)s”", **params),
+        "unknown_unit": lambda: _("no org unit has the code “%(value)s”", **params),
+        "unit_out_of_scope": lambda: _("the unit “%(value)s” is outside the units you manage", **params),
+        "person_out_of_scope": lambda: _("this person belongs to a unit outside the units you manage"),
+        "bad_language": lambda: _("the language must be kk, ru or en, not “%(value)s”", **params),
+        "too_long": lambda: _("the %(column)s is longer than %(limit)s characters", **params),
+        "duplicate": lambda: _("the same e-mail is also on row(s) %(rows)s", **params),
+    }
+    return texts[code]()
+
+
+# Applying ----------------------------------------------------------------------------------------
+
+
+def apply_plan(
+    session: Session,
+    plan: ImportPlan,
+    *,
+    only_valid: bool = False,
+    filename: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult | None:
+    """Write the plan in the caller's transaction; ``None`` when rejected rows forbid it.
+
+    New people get their invitation e-mail; ``people_changed`` fires after the flush; one audit
+    event records the counts. The caller commits (or rolls back).
+    """
+    if plan.rejected and not only_valid:
+        return None
+    creates = [row for row in plan.rows if row.action == CREATE]
+    updates = [row for row in plan.rows if row.action == UPDATE]
+    created_ids = []
+    for chunk in _chunks(creates, 1000):
+        created_ids += session.scalars(
+            insert(User).returning(User.id, sort_by_parameter_order=True),
+            [row.values for row in chunk],
+        ).all()
+        if progress is not None:
+            progress(len(chunk))
+    for chunk in _chunks(updates, 1000):
+        session.execute(update(User), [{"id": row.user_id, **row.values} for row in chunk])
+        if progress is not None:
+            progress(len(chunk))
+    invited = [(user_id, row.values) for user_id, row in zip(created_ids, creates, strict=True)]
+    queue_invitations(session, invited)
+    updated_ids = [row.user_id for row in updates]
+    audit.record(
+        session,
+        "people.import",
+        details={"file": filename[:200], "only_valid": only_valid, **plan.counts},
+    )
+    session.flush()
+    people_changed.send(current_app._get_current_object(), session=session, user_ids=created_ids + updated_ids)
+    return ImportResult(created_ids, updated_ids, plan.counts)
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_NAME, _EMAIL, _LINK = "ADALxNAMEx7f3a", "adalxemailx7f3a@example.invalid", "ADALxLINKx7f3a"
+
+
+def queue_invitations(session: Session, people: list[tuple[int, dict]]) -> None:
+    """Queue the invitation e-mail (as ``accounts.send_invitation`` would) for many new people.
+
+    The templates are rendered once per language with placeholders, then each person's name,
+    e-mail and own set-password link are filled in (HTML-escaped in the HTML body).
+    """
+    rendered = {}
+    link_base = current_app.config["ADAL_BASE_URL"] + url_for("lms.accept_invitation", token=_LINK)
+    rows = []
+    for user_id, values in people:
+        locale = values["locale"] if values["locale"] in LOCALES else DEFAULT_LOCALE
+        if locale not in rendered:
+            stand_in = SimpleNamespace(full_name=_NAME, email=_EMAIL, locale=locale)
+            rendered[locale] = render_email("invitation", locale, user=stand_in, link=_LINK)
+        subject, text, html = rendered[locale]
+        token = make_password_token(SimpleNamespace(id=user_id, password_hash=None))
+        link = link_base.replace(_LINK, token)
+        name, email = values["full_name"], values["email"]
+        rows.append(
+            {
+                "dedup_key": f"invite:{user_id}",
+                "message_id": new_message_id(),
+                "category": "system",
+                "user_id": user_id,
+                "to_addr": email,
+                "subject": _fill(subject, name, email, link),
+                "body_text": _fill(text, name, email, link),
+                "body_html": _fill(html, str(escape(name)), str(escape(email)), str(escape(link))),
+                "headers": {},
+            }
+        )
+    for chunk in _chunks(rows, 1000):
+        session.execute(insert(OutboxMessage), chunk)
+
+
+def _fill(template: str, name: str, email: str, link: str) -> str:
+    return template.replace(_LINK, link).replace(_NAME, name).replace(_EMAIL, email)
+
+
+# Keeping uploads between the dry run and the apply -----------------------------------------------
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.config["ADAL_STORAGE_PATH"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def keep_upload(data: bytes, filename: str, owner_id: int) -> str:
+    """Store an uploaded file under a random name; the token is all the client ever holds."""
+    token = secrets.token_urlsafe(24)
+    folder = _upload_dir()
+    (folder / f"{token}.bin").write_bytes(data)
+    (folder / f"{token}.json").write_text(json.dumps({"filename": filename[:200], "owner_id": owner_id}))
+    return token
+
+
+def load_upload(token: str, owner_id: int) -> tuple[bytes, str] | None:
+    """The kept file and its original name, if ``token`` is one of ``owner_id``'s uploads."""
+    if not TOKEN_RE.match(token or ""):
+        return None
+    folder = _upload_dir()
+    try:
+        meta = json.loads((folder / f"{token}.json").read_text())
+        data = (folder / f"{token}.bin").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if meta.get("owner_id") != owner_id:
+        return None
+    return data, meta.get("filename", "")
+
+
+def discard_upload(token: str) -> None:
+    if TOKEN_RE.match(token or ""):
+        for suffix in (".bin", ".json"):
+            (_upload_dir() / f"{token}{suffix}").unlink(missing_ok=True)

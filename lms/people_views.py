@@ -1,0 +1,194 @@
+"""The office's people pages: the list, one person, and the import (upload, dry run, apply)."""
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+
+from lms import people, people_import
+from lms.extensions import db
+from lms.i18n import current_locale
+from lms.models import Role, User
+from lms.navigation import add_nav_item
+from lms.people_forms import ActiveForm, ImportApplyForm, ImportUploadForm, PeopleFilterForm, PersonForm
+from lms.permissions import ROLE_LABELS, can_see_person, require_role, scope_paths
+
+bp = Blueprint("people", __name__, url_prefix="/office/people")
+
+OFFICE = (Role.OFFICER, Role.ADMIN)
+#: How many problem rows and planned changes a dry-run page lists (the counts cover all rows).
+SHOWN_ROWS = 200
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    add_nav_item(app, "people.people_list", _l("People"), roles=OFFICE, section="office")
+    add_nav_item(app, "people.import_upload", _l("Import people"), roles=OFFICE, section="office")
+
+
+@bp.route("/")
+@require_role(*OFFICE)
+def people_list():
+    """Search and filter the people the officer may see, a page at a time."""
+    form = PeopleFilterForm(request.args)
+    units = people.units_for(db.session, current_user)
+    form.unit.choices = [("", _("Any unit")), *((str(u.id), u.display_name(current_locale())) for u in units)]
+    form.validate()
+    filters = people.PeopleFilter(
+        q=form.q.data or "",
+        unit_id=int(form.unit.data) if (form.unit.data or "").isdigit() else None,
+        kind=form.kind.data or "",
+        role=form.role.data or "",
+        active=form.active.data if "active" in request.args else "yes",
+    )
+    page = db.paginate(people.people_query(db.session, current_user, filters), per_page=50, max_per_page=200)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("lms/people_list.html", form=form, page=page, args=args, role_labels=ROLE_LABELS)
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@require_role(*OFFICE)
+def person(user_id: int):
+    """One person's details and roles, editable; deactivation is a separate button."""
+    person = _visible_person(user_id)
+    is_admin = current_user.has_role(Role.ADMIN)
+    roles_editable = scope_paths(current_user) is None
+    form = PersonForm(obj=person, data={"roles": sorted(person.role_names)} if request.method == "GET" else None)
+    choices = [(u.id, u.display_name(current_locale())) for u in people.units_for(db.session, current_user)]
+    form.org_unit_id.choices = choices if not roles_editable else [(0, _("— no unit —")), *choices]
+    if request.method == "GET":
+        form.org_unit_id.data = person.org_unit_id or 0
+    if form.validate_on_submit():
+        data = {name: form[name].data for name in people.PERSON_FIELDS}
+        data["org_unit_id"] = data["org_unit_id"] or None
+        data["study_group"] = (data["study_group"] or "").strip() or None
+        data["position"] = (data["position"] or "").strip() or None
+        people.update_person(db.session, person, data)
+        try:
+            if roles_editable:
+                wanted = set(form.roles.data or ())
+                if not is_admin:  # the admin box is disabled for them, so it never comes back
+                    wanted = (wanted - {Role.ADMIN}) | (person.role_names & {Role.ADMIN})
+                people.set_roles(db.session, person, wanted, current_user)
+        except people.RoleChangeRefused as refused:
+            db.session.rollback()
+            messages = {
+                "admin_only": _("Only an administrator can grant or remove the administrator role."),
+                "own_admin": _("You cannot remove your own administrator role."),
+            }
+            flash(messages[str(refused)], "danger")
+            return redirect(url_for("people.person", user_id=user_id))
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("people.person", user_id=user_id))
+    return render_template(
+        "lms/people_person.html",
+        person=person,
+        form=form,
+        active_form=ActiveForm(),
+        is_admin=is_admin,
+        roles_editable=roles_editable,
+    )
+
+
+@bp.route("/<int:user_id>/active", methods=["POST"])
+@require_role(*OFFICE)
+def set_active(user_id: int):
+    """Deactivate or reactivate a person; nobody is ever deleted."""
+    person = _visible_person(user_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = form.active.data == "1"
+    if not active and person.id == current_user.id:
+        flash(_("You cannot deactivate yourself."), "danger")
+    elif people.set_active(db.session, person, active):
+        db.session.commit()
+        flash(_("Reactivated.") if active else _("Deactivated."), "success")
+    return redirect(url_for("people.person", user_id=user_id))
+
+
+def _visible_person(user_id: int) -> User:
+    person = db.get_or_404(User, user_id)
+    if not can_see_person(current_user, person):
+        abort(404)
+    return person
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require_role(*OFFICE)
+def import_upload():
+    """Upload a CSV or XLSX; it is kept on the server and checked before anything is written."""
+    form = ImportUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        token = people_import.keep_upload(upload.read(), upload.filename or "", current_user.id)
+        return redirect(url_for("people.import_review", token=token))
+    return render_template("lms/import_upload.html", form=form, columns=people_import.HEADER_ALIASES)
+
+
+def _plan_kept_file(token: str):
+    """Re-read and re-plan a kept upload against the database as it is now."""
+    kept = people_import.load_upload(token, current_user.id)
+    if kept is None:
+        abort(404)
+    data, filename = kept
+    columns, body = people_import.read_table(data)
+    plan = people_import.plan_import(db.session, columns, body, people.import_scope(current_user))
+    return plan, filename
+
+
+@bp.route("/import/<token>")
+@require_role(*OFFICE)
+def import_review(token: str):
+    """The dry run: counts, the rejected rows with reasons, and the changes to be made."""
+    try:
+        plan, filename = _plan_kept_file(token)
+    except people_import.ImportFileError as error:
+        people_import.discard_upload(token)
+        flash(str(error), "danger")
+        return redirect(url_for("people.import_upload"))
+    changes = [row for row in plan.rows if row.action in (people_import.CREATE, people_import.UPDATE)]
+    return render_template(
+        "lms/import_review.html",
+        token=token,
+        filename=filename,
+        plan=plan,
+        rejected=plan.rejected[:SHOWN_ROWS],
+        changes=changes[:SHOWN_ROWS],
+        shown=SHOWN_ROWS,
+        form=ImportApplyForm(),
+        describe=people_import.describe_reason,
+    )
+
+
+@bp.route("/import/<token>/apply", methods=["POST"])
+@require_role(*OFFICE)
+def import_apply(token: str):
+    """Apply the kept file in one transaction: all rows, or only the valid ones when asked."""
+    form = ImportApplyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        plan, filename = _plan_kept_file(token)
+    except people_import.ImportFileError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("people.import_upload"))
+    result = people_import.apply_plan(db.session, plan, only_valid=bool(form.apply_valid.data), filename=filename)
+    if result is None:
+        flash(_("Nothing was imported: some rows are rejected. Fix the file or import only the valid rows."), "danger")
+        return redirect(url_for("people.import_review", token=token))
+    db.session.commit()
+    people_import.discard_upload(token)
+    counts = result.counts
+    flash(
+        ngettext("%(num)d person created", "%(num)d people created", counts["create"])
+        + ", "
+        + ngettext("%(num)d updated", "%(num)d updated", counts["update"])
+        + ", "
+        + ngettext("%(num)d row skipped", "%(num)d rows skipped", counts["reject"])
+        + ".",
+        "success",
+    )
+    return redirect(url_for("people.people_list"))
