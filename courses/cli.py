@@ -1,0 +1,50 @@
+"""``flask --app app courses import PATH [--publish]`` and ``courses export SLUG PATH``."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from courses.models import Course
+from courses.packs import PackInvalid, export_course, import_pack, load_pack
+from lms.extensions import db
+
+courses_cli = AppGroup("courses", help="Course packs: import and export.")
+
+
+@courses_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option("--publish", is_flag=True, help="Publish the new version at once.")
+def import_command(path: str, publish: bool) -> None:
+    """Import the pack folder PATH as a new course version (nothing is imported on any error)."""
+    try:
+        course = import_pack(db.session, load_pack(path), publish=publish)
+    except PackInvalid as exc:
+        db.session.rollback()
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported.") from None
+    db.session.commit()
+    click.echo(f"Imported {course.slug} version {course.version} ({course.status}).")
+
+
+@courses_cli.command("export")
+@click.argument("slug")
+@click.argument("path", type=click.Path(file_okay=False))
+@click.option("--version", type=int, help="The version to export (default: the latest).")
+def export_command(slug: str, path: str, version: int | None) -> None:
+    """Write course SLUG as a pack folder at PATH."""
+    query = select(Course).where(Course.slug == slug)
+    query = query.where(Course.version == version) if version else query.order_by(Course.version.desc())
+    course = db.session.scalars(query.limit(1)).first()
+    if course is None:
+        raise click.ClickException(f"No course {slug!r}" + (f" version {version}" if version else "") + ".")
+    try:
+        export_course(course, path)
+    except FileExistsError:
+        raise click.ClickException(f"{path} exists and is not empty.") from None
+    click.echo(f"Exported {slug} version {course.version} to {path}.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(courses_cli)
