@@ -28,6 +28,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from courses.content import course_files_dir
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
 from lms.config import LOCALES
 from lms.database import utcnow
@@ -668,9 +669,9 @@ def load_pack_zip(data: bytes, max_bytes: int = ZIP_MAX_BYTES) -> dict:
 # --- Database ---------------------------------------------------------------------------------
 
 
-def files_dir(slug: str, version: int) -> Path:
-    """Where a course version's attachments are kept (``files/…`` of its pack)."""
-    return Path(current_app.config["ADAL_STORAGE_PATH"]) / "course-files" / slug / f"v{version}"
+def files_dir(course: Course) -> Path:
+    """Where a course version's attachments are kept (``files/…`` of its pack; served to learners)."""
+    return course_files_dir(current_app.config["ADAL_STORAGE_PATH"], course.id)
 
 
 def _module_settings(module: dict) -> dict:
@@ -765,7 +766,7 @@ def import_pack(session: Session, data: dict, publish: bool = False) -> Course:
 
 
 def _write_files(course: Course, files: dict[str, bytes]) -> None:
-    target = files_dir(course.slug, course.version)
+    target = files_dir(course)
     if target.exists():
         shutil.rmtree(target)
     for name, content in files.items():
@@ -801,7 +802,7 @@ def course_data(course: Course) -> dict:
                 item["settings"] = _pack_settings(module.settings or {})
             item["body"] = dict(module.body or {})
         data["modules"].append(item)
-    folder = files_dir(course.slug, course.version)
+    folder = files_dir(course)
     data["files"] = (
         {f"files/{p.relative_to(folder).as_posix()}": p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
         if folder.exists()

@@ -109,9 +109,8 @@ def new_draft_version(session: Session, source: Course) -> Course:
         )
     session.add(copy)
     session.flush()
-    source_files = files_dir(source.slug, source.version)
-    if source_files.exists():
-        shutil.copytree(source_files, files_dir(copy.slug, copy.version), dirs_exist_ok=True)
+    if files_dir(source).exists():
+        shutil.copytree(files_dir(source), files_dir(copy), dirs_exist_ok=True)
     return copy
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from courses.models import Course, CourseStatus, Module, Question
-from courses.packs import PackInvalid, check_pack, export_course, import_pack, load_pack, read_folder
+from courses.packs import PackInvalid, check_pack, export_course, files_dir, import_pack, load_pack, read_folder
 
 PACKS = Path(__file__).parent / "packs"
 SAMPLE = PACKS / "sample-course"
@@ -44,8 +44,7 @@ def test_import_makes_a_draft_course_with_modules_questions_and_files(db, app):
     assert quiz.settings["pools"] == [{"pool": "scenarios", "draw": 2}, {"pool": "basics", "draw": 2}]
     assert course.modules[2].settings == {"document_version": "2026-1", "min_reading_s": 30}
     assert _count(db, Question) == 5
-    stored = Path(app.config["ADAL_STORAGE_PATH"]) / "course-files" / "sample-course" / "v1" / "diagram.png"
-    assert stored.read_bytes() == (SAMPLE / "files" / "diagram.png").read_bytes()
+    assert (files_dir(course) / "diagram.png").read_bytes() == (SAMPLE / "files" / "diagram.png").read_bytes()
 
 
 def test_import_with_publish(db):
