@@ -1,6 +1,6 @@
 """The audit log pages for the office: filter, page through, export as CSV."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, stream_with_context
@@ -26,13 +26,16 @@ def init_app(app: Flask) -> None:
 
 
 def _filtered_query(form: AuditFilterForm):
-    """The events select for the filters in ``form``; dates are days in the university's time zone."""
+    """The events select for the filters in ``form``; dates are days in the university's time zone.
+
+    The bounds are converted to UTC, as stored (SQLite compares the naive text).
+    """
     zone = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
     since = until = None
     if form.since.data:
-        since = datetime.combine(form.since.data, time.min, zone)
+        since = datetime.combine(form.since.data, time.min, zone).astimezone(UTC)
     if form.until.data:
-        until = datetime.combine(form.until.data + timedelta(days=1), time.min, zone)
+        until = datetime.combine(form.until.data + timedelta(days=1), time.min, zone).astimezone(UTC)
     actor_id = None
     if form.actor.data:
         actor = find_user_by_email(db.session, form.actor.data)

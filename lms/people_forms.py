@@ -6,6 +6,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -18,8 +19,11 @@ from lms.forms import LANGUAGE_CHOICES
 from lms.models import PersonKind, Role
 from lms.permissions import ROLE_LABELS
 
-KIND_CHOICES = [(PersonKind.STUDENT.value, _l("Student")), (PersonKind.STAFF.value, _l("Staff"))]
-ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in (Role.AUTHOR, Role.OFFICER, Role.ADMIN)]
+KIND_CHOICES = [
+    SelectChoice(PersonKind.STUDENT.value, _l("Student")),
+    SelectChoice(PersonKind.STAFF.value, _l("Staff")),
+]
+ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in (Role.AUTHOR, Role.OFFICER, Role.ADMIN)]
 
 
 class ImportUploadForm(FlaskForm):
@@ -48,11 +52,15 @@ class PeopleFilterForm(FlaskForm):
 
     q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=200)])
     unit = SelectField(_l("Unit"), coerce=str, validators=[Optional()])
-    kind = SelectField(_l("Kind"), choices=[("", _l("Any kind")), *KIND_CHOICES], validators=[Optional()])
-    role = SelectField(_l("Role"), choices=[("", _l("Any role")), *ROLE_CHOICES], validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice("", _l("Any kind")), *KIND_CHOICES], validators=[Optional()])
+    role = SelectField(_l("Role"), choices=[SelectChoice("", _l("Any role")), *ROLE_CHOICES], validators=[Optional()])
     active = SelectField(
         _l("Status"),
-        choices=[("yes", _l("Active")), ("no", _l("Deactivated")), ("", _l("Everyone"))],
+        choices=[
+            SelectChoice("yes", _l("Active")),
+            SelectChoice("no", _l("Deactivated")),
+            SelectChoice("", _l("Everyone")),
+        ],
         default="yes",
         validators=[Optional()],
     )

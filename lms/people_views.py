@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from lms import people, people_import
 from lms.extensions import db
@@ -33,7 +34,10 @@ def people_list():
     """Search and filter the people the officer may see, a page at a time."""
     form = PeopleFilterForm(request.args)
     units = people.units_for(db.session, current_user)
-    form.unit.choices = [("", _("Any unit")), *((str(u.id), u.display_name(current_locale())) for u in units)]
+    form.unit.choices = [
+        SelectChoice("", _("Any unit")),
+        *(SelectChoice(str(u.id), u.display_name(current_locale())) for u in units),
+    ]
     form.validate()
     filters = people.PeopleFilter(
         q=form.q.data or "",
@@ -55,8 +59,8 @@ def person(user_id: int):
     is_admin = current_user.has_role(Role.ADMIN)
     roles_editable = scope_paths(current_user) is None
     form = PersonForm(obj=person, data={"roles": sorted(person.role_names)} if request.method == "GET" else None)
-    choices = [(u.id, u.display_name(current_locale())) for u in people.units_for(db.session, current_user)]
-    form.org_unit_id.choices = choices if not roles_editable else [(0, _("— no unit —")), *choices]
+    choices = [SelectChoice(u.id, u.display_name(current_locale())) for u in people.units_for(db.session, current_user)]
+    form.org_unit_id.choices = choices if not roles_editable else [SelectChoice(0, _("— no unit —")), *choices]
     if request.method == "GET":
         form.org_unit_id.data = person.org_unit_id or 0
     if form.validate_on_submit():
