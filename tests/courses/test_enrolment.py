@@ -1,0 +1,222 @@
+"""Enrolling assignments' audiences: once per cycle, due dates, recurrence, auto-enrolment, un-assigning."""
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from courses.enrolment import end_assignment, enrol_assignment, sync_assignments
+from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
+from lms.database import as_utc
+from lms.models import PersonKind
+from lms.scheduler import registered_jobs
+from lms.signals import people_changed
+
+START = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)
+
+
+def _course(db, slug="ethics", version=1, status=CourseStatus.PUBLISHED, validity_months=None):
+    course = Course(slug=slug, version=version, status=status, title={"en": slug}, validity_months=validity_months)
+    db.session.add(course)
+    db.session.commit()
+    return course
+
+
+def _assign(db, audience=None, slug="ethics", **fields):
+    assignment = Assignment(course_slug=slug, audience=audience or {"kind": "all"}, **fields)
+    db.session.add(assignment)
+    db.session.commit()
+    return assignment
+
+
+def _enrolments(db, **filters):
+    return list(db.session.scalars(select(Enrolment).filter_by(**filters).order_by(Enrolment.user_id, Enrolment.cycle)))
+
+
+def _complete(db, enrolment, when, valid_until=None):
+    enrolment.status = EnrolmentStatus.COMPLETED
+    enrolment.completed_at = when
+    enrolment.valid_until = valid_until
+    db.session.commit()
+
+
+@time_machine.travel(START, tick=False)
+def test_sync_enrols_once_per_cycle_with_a_relative_due_date(db, make):
+    course = _course(db)
+    people = [make.user() for _ in range(3)]
+    make.user(active=False)
+    assignment = _assign(db, due_days=14)
+
+    assert sync_assignments(db.session) == 3
+    db.session.commit()
+    assert sync_assignments(db.session) == 0  # running it again makes nothing new
+    db.session.commit()
+
+    enrolments = _enrolments(db)
+    assert [e.user_id for e in enrolments] == [p.id for p in people]
+    for enrolment in enrolments:
+        assert (enrolment.cycle, enrolment.course_id, enrolment.assignment_id) == (1, course.id, assignment.id)
+        assert enrolment.status == EnrolmentStatus.NOT_STARTED
+        assert as_utc(enrolment.due_at) == START + timedelta(days=14)
+
+
+def test_absolute_due_date_and_only_published_versions(db, make):
+    _course(db, version=1)
+    newest = _course(db, version=2)
+    _course(db, version=3, status=CourseStatus.DRAFT)
+    _course(db, slug="draft-only", status=CourseStatus.DRAFT)
+    person = make.user()
+    due = datetime(2026, 12, 25, 18, 59, tzinfo=UTC)
+    _assign(db, due_date=due)
+    _assign(db, slug="draft-only")
+
+    sync_assignments(db.session)
+    db.session.commit()
+
+    (enrolment,) = _enrolments(db)
+    assert (enrolment.user_id, enrolment.course_id, as_utc(enrolment.due_at)) == (person.id, newest.id, due)
+
+
+def test_two_assignments_of_one_course_enrol_a_person_once(db, make):
+    _course(db)
+    staff = make.user(kind=PersonKind.STAFF)
+    _assign(db, {"kind": "staff"})
+    _assign(db, {"kind": "all"})
+    assert sync_assignments(db.session) == 1
+    db.session.commit()
+    assert [e.user_id for e in _enrolments(db)] == [staff.id]
+
+
+def test_recurrence_opens_a_new_cycle_after_validity(db, make):
+    _course(db, validity_months=12)
+    person = make.user()
+    with time_machine.travel(START, tick=False):
+        assignment = _assign(db, due_days=30, recurrence_months=12)
+        sync_assignments(db.session)
+        db.session.commit()
+        (first,) = _enrolments(db)
+        completed = START + timedelta(days=10)
+        _complete(db, first, completed, valid_until=completed + timedelta(days=365))
+
+    with time_machine.travel(completed + timedelta(days=364), tick=False):
+        assert sync_assignments(db.session) == 0  # still valid
+        db.session.commit()
+
+    renewal_time = completed + timedelta(days=366)
+    with time_machine.travel(renewal_time, tick=False):
+        assert sync_assignments(db.session) == 1
+        db.session.commit()
+        assert sync_assignments(db.session) == 0
+        db.session.commit()
+
+    first, second = _enrolments(db, user_id=person.id)
+    assert first.status == EnrolmentStatus.COMPLETED  # history kept
+    assert (second.cycle, second.status, second.assignment_id) == (2, EnrolmentStatus.NOT_STARTED, assignment.id)
+    assert as_utc(second.due_at) == renewal_time + timedelta(days=30)
+
+
+def test_recurrence_without_a_stored_validity_counts_months_from_completion(db, make):
+    _course(db)
+    make.user()
+    with time_machine.travel(START, tick=False):
+        _assign(db, recurrence_months=12)
+        sync_assignments(db.session)
+        db.session.commit()
+        _complete(db, _enrolments(db)[0], START)
+    with time_machine.travel(START + timedelta(days=360), tick=False):
+        assert sync_assignments(db.session) == 0
+    with time_machine.travel(START + timedelta(days=370), tick=False):
+        assert sync_assignments(db.session) == 1
+        db.session.commit()
+    assert [e.cycle for e in _enrolments(db)] == [1, 2]
+
+
+def test_completion_without_recurrence_never_reopens(db, make):
+    _course(db)
+    make.user()
+    with time_machine.travel(START, tick=False):
+        _assign(db)
+        sync_assignments(db.session)
+        db.session.commit()
+        _complete(db, _enrolments(db)[0], START, valid_until=START + timedelta(days=1))
+    with time_machine.travel(START + timedelta(days=800), tick=False):
+        assert sync_assignments(db.session) == 0
+
+
+def test_people_changed_enrols_a_newly_imported_person_at_once(app, db, make):
+    _course(db)
+    unit = make.unit("FIT")
+    _assign(db, {"kind": "unit", "unit_id": unit.id, "sub": True}, due_days=7)
+    outsider = make.user()
+    newcomer = make.user(unit=unit)
+
+    people_changed.send(app, session=db.session, user_ids=[newcomer.id, outsider.id])
+    db.session.commit()
+
+    assert [e.user_id for e in _enrolments(db)] == [newcomer.id]
+
+
+def test_the_scheduler_knows_the_sync_job(app):
+    jobs = {job.id: job for job in registered_jobs(app)}
+    assert jobs["courses.sync_assignments"].seconds <= 300
+
+
+def test_sync_job_enrols_and_commits(app, db, make):
+    _course(db)
+    _assign(db)
+    person_id = make.user().id
+    job = {job.id: job for job in registered_jobs(app)}["courses.sync_assignments"]
+    job.func()
+    db.session.remove()
+    assert [e.user_id for e in _enrolments(db)] == [person_id]
+
+
+def test_unassigning_cancels_unfinished_and_keeps_completed_history(db, make):
+    _course(db)
+    done, started, waiting = make.user(), make.user(), make.user()
+    assignment = _assign(db)
+    sync_assignments(db.session)
+    db.session.commit()
+    by_user = {e.user_id: e for e in _enrolments(db)}
+    _complete(db, by_user[done.id], START)
+    by_user[started.id].status = EnrolmentStatus.IN_PROGRESS
+    db.session.commit()
+
+    assert end_assignment(db.session, assignment) == 2
+    db.session.commit()
+    later = make.user()
+    assert sync_assignments(db.session) == 0  # an ended assignment enrols no one
+    db.session.commit()
+
+    statuses = {e.user_id: e.status for e in _enrolments(db)}
+    assert statuses == {
+        done.id: EnrolmentStatus.COMPLETED,
+        started.id: EnrolmentStatus.CANCELLED,
+        waiting.id: EnrolmentStatus.CANCELLED,
+    }
+    assert assignment.active is False and assignment.ended_at is not None
+
+    again = _assign(db)  # assigned anew: the cancelled start a next cycle, the completed stay done
+    assert enrol_assignment(db.session, again) == 3
+    db.session.commit()
+    renewed = [(e.user_id, e.cycle) for e in _enrolments(db, assignment_id=again.id)]
+    assert renewed == [(started.id, 2), (waiting.id, 2), (later.id, 1)]
+
+
+def test_learner_in_progress_keeps_their_version_when_a_new_one_is_published(db, make):
+    first = _course(db, version=1)
+    learner = make.user()
+    _assign(db)
+    sync_assignments(db.session)
+    db.session.commit()
+    (enrolment,) = _enrolments(db)
+    enrolment.status = EnrolmentStatus.IN_PROGRESS
+    db.session.commit()
+
+    second = _course(db, version=2)
+    newcomer = make.user()
+    sync_assignments(db.session)
+    db.session.commit()
+
+    versions = {e.user_id: e.course_id for e in _enrolments(db)}
+    assert versions == {learner.id: first.id, newcomer.id: second.id}
