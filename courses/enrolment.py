@@ -125,10 +125,16 @@ def enrol_assignment(
         .scalar_subquery()
     )
     made = _insert_enrolments(
-        session, assignment, course_id, newcomers, literal(1, Integer), first_due_at(assignment, now), now
+        session,
+        assignment,
+        course_id,
+        newcomers,
+        cycle=literal(1, Integer),
+        due_at=first_due_at(assignment, now),
+        now=now,
     )
     made += _insert_enrolments(
-        session, assignment, course_id, returners, next_cycle, renewal_due_at(assignment, now), now
+        session, assignment, course_id, returners, cycle=next_cycle, due_at=renewal_due_at(assignment, now), now=now
     )
     return made
 
