@@ -1,0 +1,250 @@
+"""Question types as a registry of classes: each shuffles, presents, parses, checks and scores.
+
+A type never looks at the database: it gets the question row (or anything with ``options``,
+``answer`` and ``text``), the entry of the attempt's draw (``{"question_id", "options"}``), the
+submitted form and a locale. The correct answer is only read by ``score`` and ``reveal``, which
+run after submission.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+
+from flask_babel import lazy_gettext as _l
+
+from lms.database import localized
+
+QUESTION_TYPES: dict[str, type[QuestionType]] = {}
+
+
+class AnswerError(ValueError):
+    """A submitted answer that cannot belong to the question (a forged or broken form)."""
+
+
+def register(cls: type[QuestionType]) -> type[QuestionType]:
+    QUESTION_TYPES[cls.kind] = cls
+    return cls
+
+
+def question_type(kind: str) -> QuestionType:
+    """The handler for ``kind``; an unknown kind is a programming or import error."""
+    return QUESTION_TYPES[kind]()
+
+
+def field_name(question_id: int, part: str | None = None) -> str:
+    """The form field of a question (``q12``) or of one of its parts (``q12-a``)."""
+    return f"q{question_id}" if part is None else f"q{question_id}-{part}"
+
+
+def _text(texts: Mapping | None, locale: str, default_locale: str) -> str:
+    texts = texts or {}
+    return texts.get(locale) or texts.get(default_locale) or localized(texts, locale)[0]
+
+
+def _option_ids(question) -> list[str]:
+    return [str(o["id"]) for o in question.options or []]
+
+
+class QuestionType:
+    """The common shape; subclasses override what differs."""
+
+    kind = ""
+    label = ""
+    #: The partial template that shows the question's inputs (no answer in it).
+    template = ""
+
+    def shuffle(self, question, rng: random.Random) -> list[str]:
+        """The option ids in the order this attempt shows them."""
+        ids = _option_ids(question)
+        rng.shuffle(ids)
+        return ids
+
+    def present(self, question, entry: Mapping, locale: str, default_locale: str) -> dict:
+        """What the quiz page shows: text and options in the drawn order, never the key."""
+        options = {str(o["id"]): o for o in question.options or []}
+        return {
+            "id": question.id,
+            "kind": self.kind,
+            "template": self.template,
+            "name": field_name(question.id),
+            "text": _text(question.text, locale, default_locale),
+            "options": [
+                {"id": oid, "text": _text(options[oid].get("text"), locale, default_locale)}
+                for oid in entry.get("options", [])
+                if oid in options
+            ],
+        }
+
+    def parse(self, form, question, entry: Mapping):
+        """The answer given in ``form`` (a MultiDict), or ``None`` when left empty."""
+        raise NotImplementedError
+
+    def key(self, question):
+        """The correct answer, normalised like ``parse`` returns answers."""
+        return question.answer
+
+    def score(self, question, given) -> float:
+        """The fraction of the question's points earned, from 0 to 1."""
+        return 1.0 if given is not None and given == self.key(question) else 0.0
+
+    def reveal(self, question, locale: str, default_locale: str) -> list[str]:
+        """The correct answer as lines of text, for the result page after submission."""
+        options = {str(o["id"]): o for o in question.options or []}
+        key = self.key(question)
+        ids = key if isinstance(key, list) else [key]
+        return [_text(options[i].get("text"), locale, default_locale) for i in ids if i in options]
+
+    def describe(self, question, given, locale: str, default_locale: str) -> list[str]:
+        """The learner's own answer as lines of text."""
+        if given is None:
+            return []
+        options = {str(o["id"]): o for o in question.options or []}
+        ids = given if isinstance(given, list) else [given]
+        return [_text(options[i].get("text"), locale, default_locale) for i in ids if i in options]
+
+
+def _choose(value: str, allowed: list[str]) -> str:
+    if value not in allowed:
+        raise AnswerError(value)
+    return value
+
+
+@register
+class SingleChoice(QuestionType):
+    kind = "single"
+    label = _l("Single choice")
+    template = "courses/learn_q_choice.html"
+
+    def parse(self, form, question, entry):
+        value = form.get(field_name(question.id))
+        return None if not value else _choose(value, _option_ids(question))
+
+    def key(self, question):
+        return str(question.answer)
+
+
+@register
+class MultipleChoice(QuestionType):
+    kind = "multiple"
+    label = _l("Multiple choice")
+    template = "courses/learn_q_choice.html"
+
+    def present(self, question, entry, locale, default_locale):
+        return super().present(question, entry, locale, default_locale) | {"multiple": True}
+
+    def parse(self, form, question, entry):
+        allowed = _option_ids(question)
+        values = sorted({_choose(v, allowed) for v in form.getlist(field_name(question.id))})
+        return values or None
+
+    def key(self, question):
+        return sorted(str(a) for a in question.answer)
+
+
+@register
+class TrueFalse(QuestionType):
+    kind = "truefalse"
+    label = _l("True or false")
+    template = "courses/learn_q_truefalse.html"
+
+    def shuffle(self, question, rng):
+        return []
+
+    def parse(self, form, question, entry):
+        value = form.get(field_name(question.id))
+        if not value:
+            return None
+        return {"true": True, "false": False}[_choose(value, ["true", "false"])]
+
+    def key(self, question):
+        return bool(question.answer)
+
+    def reveal(self, question, locale, default_locale):
+        return [str(_l("True") if self.key(question) else _l("False"))]
+
+    def describe(self, question, given, locale, default_locale):
+        return [] if given is None else [str(_l("True") if given else _l("False"))]
+
+
+@register
+class Ordering(QuestionType):
+    """Put the items in order: each item gets a rank (a select per item works without JS)."""
+
+    kind = "ordering"
+    label = _l("Ordering")
+    template = "courses/learn_q_ordering.html"
+
+    def parse(self, form, question, entry):
+        ids = _option_ids(question)
+        ranks = {}
+        for oid in ids:
+            value = form.get(field_name(question.id, oid))
+            if not value:
+                return None
+            if not value.isdigit() or not 1 <= int(value) <= len(ids):
+                raise AnswerError(value)
+            ranks[oid] = int(value)
+        return sorted(ids, key=lambda oid: (ranks[oid], oid))
+
+    def key(self, question):
+        return [str(a) for a in question.answer]
+
+
+@register
+class Matching(QuestionType):
+    """Pair each left item with a right one; the right column is what the draw shuffles."""
+
+    kind = "matching"
+    label = _l("Matching")
+    template = "courses/learn_q_matching.html"
+
+    def present(self, question, entry, locale, default_locale):
+        view = super().present(question, entry, locale, default_locale)
+        options = {str(o["id"]): o for o in question.options or []}
+        view["left"] = [
+            {"id": oid, "name": field_name(question.id, oid), "text": _text(o.get("text"), locale, default_locale)}
+            for oid, o in options.items()
+        ]
+        view["options"] = [
+            {"id": oid, "text": _text(options[oid].get("match"), locale, default_locale)}
+            for oid in entry.get("options", [])
+            if oid in options
+        ]
+        return view
+
+    def parse(self, form, question, entry):
+        ids = _option_ids(question)
+        pairs = {}
+        for oid in ids:
+            value = form.get(field_name(question.id, oid))
+            if value:
+                pairs[oid] = _choose(value, ids)
+        return pairs or None
+
+    def key(self, question):
+        if isinstance(question.answer, dict) and question.answer:
+            return {str(k): str(v) for k, v in question.answer.items()}
+        return {oid: oid for oid in _option_ids(question)}
+
+    def score(self, question, given):
+        """Partial credit: the share of pairs matched right."""
+        key = self.key(question)
+        if not given or not key:
+            return 0.0
+        return sum(1 for left, right in key.items() if given.get(left) == right) / len(key)
+
+    def _pairs(self, question, pairs, locale, default_locale):
+        options = {str(o["id"]): o for o in question.options or []}
+        return [
+            f"{_text(options[left].get('text'), locale, default_locale)} → "
+            f"{_text(options[right].get('match'), locale, default_locale)}"
+            for left, right in pairs.items()
+            if left in options and right in options
+        ]
+
+    def reveal(self, question, locale, default_locale):
+        return self._pairs(question, self.key(question), locale, default_locale)
+
+    def describe(self, question, given, locale, default_locale):
+        return self._pairs(question, given or {}, locale, default_locale)
