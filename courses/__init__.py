@@ -1,6 +1,7 @@
 """Learning: courses, modules, quizzes, enrolments, progress, attestations, certificates."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
@@ -18,4 +19,9 @@ def init_app(app: Flask) -> None:
 
     enrolment.init_app(app)
     certificates.init_app(app)
+    from courses import views as learner_views
+    from lms.navigation import add_nav_item
+
+    app.register_blueprint(learner_views.bp)
+    add_nav_item(app, "courses.my_learning", _l("My learning"))
     add_demo_seeder(packs.seed_bundled_packs)
