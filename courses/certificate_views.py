@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import false, or_, select
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from courses import certificates
@@ -47,7 +47,10 @@ class ReissueForm(FlaskForm):
 class LayoutForm(FlaskForm):
     layout = SelectField(
         _l("Layout of new certificates"),
-        choices=[("single", _l("The learner's language")), ("kk-ru", _l("Bilingual: Kazakh and Russian"))],
+        choices=[
+            SelectChoice("single", _l("The learner's language")),
+            SelectChoice("kk-ru", _l("Bilingual: Kazakh and Russian")),
+        ],
     )
     submit = SubmitField(_l("Save"))
 
@@ -167,9 +170,11 @@ def _course_choices() -> list[tuple[str, str]]:
 
 def _export_form() -> ExportForm:
     form = ExportForm()
-    form.course_slug.choices = [("", _("All courses")), *_course_choices()]
-    units = [(u.id, u.display_name(current_locale())) for u in _visible_units()]
-    form.unit_id.choices = ([(0, _("All units"))] if scope_paths(current_user) is None else []) + units
+    form.course_slug.choices = [SelectChoice("", _("All courses"))] + [
+        SelectChoice(slug, title) for slug, title in _course_choices()
+    ]
+    units = [SelectChoice(u.id, u.display_name(current_locale())) for u in _visible_units()]
+    form.unit_id.choices = ([SelectChoice(0, _("All units"))] if scope_paths(current_user) is None else []) + units
     return form
 
 
