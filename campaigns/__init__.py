@@ -1,7 +1,17 @@
-"""Awareness: campaigns, audiences, schedules, delivery of the outbox, tracking."""
+"""Awareness: campaigns, audiences, schedules, tracking and unsubscribe."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    """Register the campaigns blueprints, commands and scheduled jobs."""
+    """Register the campaign pages, the public e-mail links, the campaign job and signals."""
+    from campaigns import models, public_views, tasks, views  # noqa: F401 (models: tables for Alembic)
+    from lms.models import Role
+    from lms.navigation import add_nav_item
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(public_views.bp)
+    add_nav_item(app, "campaigns.index", _l("Campaigns"), (Role.OFFICER, Role.ADMIN), "office")
+    add_nav_item(app, "campaign_links.preferences", _l("E-mail preferences"), section="profile")
+    tasks.register(app)

@@ -37,6 +37,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "ADAL_MAIL_FROM": env.get("ADAL_MAIL_FROM", "Adal <compliance@metu.kz>"),
         "ADAL_MAIL_RATE": float(env.get("ADAL_MAIL_RATE", "0")),  # messages a second, 0 = no cap
         "ADAL_TIMEZONE": env.get("ADAL_TIMEZONE", "Asia/Almaty"),
+        #: Campaign e-mails wait out the night and holidays, and non-mandatory ones a weekly cap.
+        "ADAL_QUIET_HOURS": env.get("ADAL_QUIET_HOURS", "21:00-08:00"),
+        "ADAL_HOLIDAYS": env.get("ADAL_HOLIDAYS", ""),
+        "ADAL_WEEKLY_CAP": int(env.get("ADAL_WEEKLY_CAP", "2")),
         "ADAL_LOGIN_LIMIT": env.get("ADAL_LOGIN_LIMIT", "10 per minute"),
         "ADAL_VERIFY_LIMIT": env.get("ADAL_VERIFY_LIMIT", "30 per minute"),
         "ADAL_RESET_MAX_AGE": int(env.get("ADAL_RESET_MAX_AGE", str(2 * 3600))),

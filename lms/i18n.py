@@ -1,11 +1,11 @@
 """Languages: which one a request speaks, and the helpers templates use to format in it."""
 
 from flask import Flask, request, session
-from flask_babel import get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from lms.config import DEFAULT_LOCALE, LOCALES
-from lms.database import localized
+from lms.database import as_utc, localized
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
@@ -28,6 +28,11 @@ def current_locale() -> str:
 
 def init_app(app: Flask) -> None:
     """Make the language helpers available to every template."""
+    app.add_template_filter(format_decimal, "format_number")
+    app.add_template_filter(lambda value: format_date(as_utc(value)) if value else "", "format_local_date")
+    app.add_template_filter(
+        lambda value: format_datetime(as_utc(value), "short") if value else "", "format_local_datetime"
+    )
 
     @app.context_processor
     def language_context():

@@ -1,0 +1,320 @@
+"""The office's campaign pages: list, templates, edit, steps, preview, test, control, report."""
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms import SelectChoice
+
+from campaigns import control, editing, library, reports
+from campaigns.forms import AUDIENCE_KINDS, CATEGORY_LABELS, TIMING_LABELS, ActionForm, CampaignForm, StepForm
+from campaigns.materialize import render_for
+from campaigns.models import Campaign, CampaignStatus, CampaignStep, IllegalTransition
+from campaigns.scheduling import ScheduleError, first_run
+from courses.audience import AudienceError, count_audience, describe_rule
+from courses.models import Course
+from lms import audit
+from lms.database import localized, utcnow
+from lms.extensions import db
+from lms.i18n import current_locale
+from lms.models import OrgUnit, OutboxMessage, Role, User
+from lms.outbox import new_message_id
+from lms.permissions import require_role
+
+bp = Blueprint("campaigns", __name__, url_prefix="/office/campaigns")
+OFFICE = (Role.OFFICER, Role.ADMIN)
+
+
+STATUS_LABELS = {
+    CampaignStatus.DRAFT: _l("draft"),
+    CampaignStatus.RUNNING: _l("running"),
+    CampaignStatus.PAUSED: _l("paused"),
+    CampaignStatus.COMPLETED: _l("completed"),
+    CampaignStatus.CANCELLED: _l("cancelled"),
+}
+
+
+@bp.context_processor
+def labels():
+    return {
+        "category_label": lambda c: CATEGORY_LABELS.get(c, c),
+        "status_label": lambda s: STATUS_LABELS.get(s, s),
+        "timing_label": lambda t: TIMING_LABELS.get(t, t),
+    }
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["ADAL_TIMEZONE"])
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    return db.get_or_404(Campaign, campaign_id)
+
+
+def _step_or_404(campaign: Campaign, step_id: int) -> CampaignStep:
+    step = db.session.get(CampaignStep, step_id)
+    if step is None or step.campaign_id != campaign.id:
+        abort(404)
+    return step
+
+
+def _campaign_form(**kwargs) -> CampaignForm:
+    form = CampaignForm(**kwargs)
+    locale = current_locale()
+    slugs = db.session.execute(select(Course.slug, func.max(Course.version)).group_by(Course.slug)).all()
+    titles = {
+        c.slug: localized(c.title, locale)[0]
+        for c in db.session.scalars(select(Course).where(Course.slug.in_([s for s, _v in slugs])))
+    }
+    form.course_slug.choices = [SelectChoice("", "—")] + [SelectChoice(s, titles.get(s, s)) for s, _v in slugs]
+    form.audience_unit.choices = [
+        SelectChoice(str(u.id), u.display_name(locale))
+        for u in db.session.scalars(select(OrgUnit).order_by(OrgUnit.path))
+    ]
+    return form
+
+
+@bp.route("/")
+@require_role(*OFFICE)
+def index():
+    """Every campaign with its status and how many messages it has sent."""
+    sent = (
+        select(CampaignStep.campaign_id, func.count(OutboxMessage.id).label("messages"))
+        .join(OutboxMessage, OutboxMessage.campaign_step_id == CampaignStep.id)
+        .group_by(CampaignStep.campaign_id)
+        .subquery()
+    )
+    page = db.paginate(
+        select(Campaign, func.coalesce(sent.c.messages, 0))
+        .outerjoin(sent, sent.c.campaign_id == Campaign.id)
+        .order_by(Campaign.created_at.desc()),
+        per_page=25,
+    )
+    return render_template("campaigns/index.html", page=page, form=ActionForm())
+
+
+@bp.route("/templates")
+@require_role(*OFFICE)
+def templates():
+    """The bundled templates the office can start from."""
+    return render_template("campaigns/templates.html", templates=library.list_templates(), form=ActionForm())
+
+
+@bp.route("/templates/<key>", methods=["POST"])
+@require_role(*OFFICE)
+def from_template(key: str):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        campaign = library.campaign_from_template(db.session, key, _tz(), utcnow(), current_user.id)
+    except library.TemplateProblem:
+        abort(404)
+    db.session.flush()
+    audit.record(db.session, "campaign.create", campaign, details={"template": key})
+    db.session.commit()
+    flash(_("A draft campaign was made from the template. Check it, then schedule it."), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require_role(*OFFICE)
+def new():
+    form = _campaign_form()
+    if form.validate_on_submit():
+        campaign = Campaign(created_by_id=current_user.id)
+        if editing.apply_campaign_form(db.session, campaign, form):
+            db.session.add(campaign)
+            db.session.flush()
+            audit.record(db.session, "campaign.create", campaign)
+            db.session.commit()
+            return redirect(url_for("campaigns.new_step", campaign_id=campaign.id))
+    return render_template("campaigns/edit.html", form=form, campaign=None)
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@require_role(*OFFICE)
+def edit(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    if campaign.status != CampaignStatus.DRAFT:
+        flash(_("Only a draft campaign can be changed; pause and edit its steps that have not started."), "warning")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    form = _campaign_form()
+    if request.method == "GET":
+        editing.fill_campaign_form(form, campaign)
+    if form.validate_on_submit() and editing.apply_campaign_form(db.session, campaign, form):
+        audit.record(db.session, "campaign.edit", campaign)
+        db.session.commit()
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template("campaigns/edit.html", form=form, campaign=campaign)
+
+
+@bp.route("/<int:campaign_id>/steps/new", methods=["GET", "POST"], defaults={"step_id": None})
+@bp.route("/<int:campaign_id>/steps/<int:step_id>", methods=["GET", "POST"])
+@require_role(*OFFICE)
+def new_step(campaign_id: int, step_id: int | None):
+    """Add a step, or edit one that has not started sending."""
+    campaign = _campaign_or_404(campaign_id)
+    step = _step_or_404(campaign, step_id) if step_id else None
+    if step is not None and not step.editable:
+        flash(_("This step has started sending and can no longer be changed."), "warning")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    form = StepForm()
+    if request.method == "GET" and step is not None:
+        editing.fill_step_form(form, step, _tz())
+    if form.validate_on_submit():
+        target = step or CampaignStep(position=len(campaign.steps))
+        if editing.apply_step_form(target, form, _tz()):
+            if step is None:
+                campaign.steps.append(target)
+            if campaign.status in (CampaignStatus.RUNNING, CampaignStatus.PAUSED) and target.editable:
+                target.next_run_at = first_run(target, utcnow(), _tz())
+            audit.record(db.session, "campaign.step", campaign)
+            db.session.commit()
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return render_template("campaigns/step.html", form=form, campaign=campaign, step=step)
+
+
+@bp.route("/<int:campaign_id>")
+@require_role(*OFFICE)
+def show(campaign_id: int):
+    """The campaign: its steps, audience, controls and live progress."""
+    campaign = _campaign_or_404(campaign_id)
+    try:
+        audience_count = count_audience(db.session, campaign.audience)
+        audience_text = describe_rule(campaign.audience, current_locale(), db.session)
+    except (AudienceError, KeyError):
+        audience_count, audience_text = 0, _("The audience rule is no longer valid; edit it.")
+    return render_template(
+        "campaigns/show.html",
+        campaign=campaign,
+        stats=reports.campaign_stats(db.session, campaign),
+        audience_count=audience_count,
+        audience_text=audience_text,
+        form=ActionForm(),
+        kinds=AUDIENCE_KINDS,
+    )
+
+
+@bp.route("/<int:campaign_id>/progress.json")
+@require_role(*OFFICE)
+def progress(campaign_id: int):
+    """Live counts for the campaign page while it sends."""
+    campaign = _campaign_or_404(campaign_id)
+    return jsonify(status=campaign.status, **reports.campaign_stats(db.session, campaign))
+
+
+@bp.route("/<int:campaign_id>/preview")
+@require_role(*OFFICE)
+def preview(campaign_id: int):
+    """A step as one recipient would see it (default: the first person of the audience)."""
+    from courses.audience import audience_user_ids
+
+    campaign = _campaign_or_404(campaign_id)
+    if not campaign.steps:
+        abort(404)
+    step = _step_or_404(campaign, request.args.get("step", type=int) or campaign.steps[0].id)
+    person_id = request.args.get("user", type=int) or db.session.scalar(
+        audience_user_ids(campaign.audience).order_by(User.id).limit(1)
+    )
+    person = db.session.get(User, person_id) if person_id else current_user
+    sample = db.session.scalars(
+        select(User).where(User.id.in_(audience_user_ids(campaign.audience))).order_by(User.id).limit(20)
+    ).all()
+    subject, text, html = render_for(db.session, campaign, step, person or current_user)
+    return render_template(
+        "campaigns/preview.html",
+        campaign=campaign,
+        step=step,
+        person=person,
+        sample=sample,
+        subject=subject,
+        text=text,
+        html=html,
+    )
+
+
+@bp.route("/<int:campaign_id>/test", methods=["POST"])
+@require_role(*OFFICE)
+def send_test(campaign_id: int):
+    """Send every step to me, as I would get it, marked as a test."""
+    campaign = _campaign_or_404(campaign_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    for step in campaign.steps:
+        subject, text, html = render_for(db.session, campaign, step, current_user)
+        message_id = new_message_id()
+        db.session.add(
+            OutboxMessage(
+                dedup_key=f"test:{message_id}",
+                message_id=message_id,
+                category="system",
+                user_id=current_user.id,
+                to_addr=current_user.email,
+                subject=f"[{_('Test')}] {subject}"[:400],
+                body_text=text,
+                body_html=html,
+            )
+        )
+    db.session.commit()
+    flash(_("A test of each step is on its way to %(email)s.", email=current_user.email), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+_CONTROLS = {
+    "schedule": (control.schedule_campaign, lambda: _("The campaign is scheduled.")),
+    "pause": (control.pause_campaign, lambda: _("The campaign is paused; nothing more is sent until you resume it.")),
+    "resume": (control.resume_campaign, lambda: _("The campaign goes on.")),
+    "cancel": (control.cancel_campaign, lambda: _("The campaign is cancelled.")),
+    "resend": (control.resend_failed, lambda: _("The failed messages are queued again.")),
+}
+
+
+@bp.route("/<int:campaign_id>/<any(schedule, pause, resume, cancel, resend):action>", methods=["POST"])
+@require_role(*OFFICE)
+def act(campaign_id: int, action: str):
+    """The control buttons; an impossible move says why and changes nothing."""
+    campaign = _campaign_or_404(campaign_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if action == "schedule" and not campaign.steps:
+        flash(_("Add at least one step first."), "danger")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    func_, message = _CONTROLS[action]
+    try:
+        func_(db.session, campaign)
+    except IllegalTransition:
+        db.session.rollback()
+        flash(_("This is not possible while the campaign is %(status)s.", status=campaign.status), "danger")
+    except ScheduleError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(message(), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/recipients.csv")
+@require_role(*OFFICE)
+def recipients_csv(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    return Response(
+        reports.recipients_csv(db.session, campaign),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=campaign-{campaign.id}-recipients.csv"},
+    )
+
+
+@bp.route("/audience-count")
+@require_role(*OFFICE)
+def audience_count():
+    """The live count of the audience being built in the form."""
+    form = _campaign_form(formdata=request.args, meta={"csrf": False})
+    try:
+        rule = editing.audience_from_form(db.session, form)
+    except AudienceError as error:
+        return jsonify(error=str(error)), 400
+    return jsonify(count=count_audience(db.session, rule), description=describe_rule(rule, current_locale()))

@@ -1,0 +1,46 @@
+"""Placeholders, escaping and link rewriting of campaign messages."""
+
+import pytest
+
+from campaigns.rendering import TemplateError, compile_message, placeholder_errors, rewrite_links
+
+
+def test_placeholders_are_filled_per_recipient_and_escaped_in_html():
+    message = compile_message(
+        "{name}, your course", "Hello **{name}**, open [the course]({link}).", "-- office", "<p>office</p>"
+    )
+    subject, text, html = message.fill({"name": "Әсем <b>", "link": "https://adal.test/learning/5"})
+    assert subject == "Әсем <b>, your course"
+    assert "Hello **Әсем <b>**" in text
+    assert text.endswith("-- office")
+    assert "<strong>Әсем &lt;b&gt;</strong>" in html
+    assert 'href="https://adal.test/learning/5"' in html
+
+
+def test_a_name_with_line_breaks_cannot_break_the_subject():
+    subject, _text, _html = compile_message("Hi {name}", "x", "", "").fill({"name": "A\r\nBcc: x@evil.test"})
+    assert "\r" not in subject and "\n" not in subject
+    assert subject == "Hi A Bcc: x@evil.test"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("Hi {nam}", "unknown placeholder {nam}"), ("Hi {name", "unbalanced brace"), ("{password}", "unknown")],
+)
+def test_bad_placeholders_are_named(text, problem):
+    assert any(problem in p for p in placeholder_errors(text))
+    with pytest.raises(TemplateError):
+        compile_message(text, "", "", "")
+
+
+def test_literal_braces_and_raw_html_are_safe():
+    _s, _t, html = compile_message("s", "Use {{braces}} <script>alert(1)</script>", "", "").fill({})
+    assert "{braces}" in html
+    assert "<script>" not in html
+
+
+def test_rewrite_links_wraps_only_absolute_links():
+    html = '<a href="https://metu.kz/a?b=1&amp;c=2">x</a> <a href="/local">y</a>'
+    out = rewrite_links(html, lambda url: f"https://t.test/?u={url}")
+    assert 'href="https://t.test/?u=https://metu.kz/a?b=1&amp;c=2"' in out
+    assert 'href="/local"' in out
