@@ -166,3 +166,15 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SchedulerLease(db.Model):
+    """A named lease one process holds for a while, so two schedulers on SQLite never work at once."""
+
+    __tablename__ = "scheduler_lease"
+
+    #: What the lease guards, e.g. ``outbox``.
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Who holds it: host, process id and a random part.
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
