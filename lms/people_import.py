@@ -92,6 +92,8 @@ LANGUAGE_ALIASES = {
 EMAIL_RE = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+$")
 MAX_LENGTHS = {"email": 254, "full_name": 200, "group": 64, "position": 128}
 XLSX_MAGIC = b"PK\x03\x04"
+#: How many non-blank rows at the top may be titles before the header row.
+HEADER_SEARCH_ROWS = 5
 
 CREATE, UPDATE, UNCHANGED, REJECT = "create", "update", "unchanged", "reject"
 
@@ -188,25 +190,46 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     try:
         sheet = workbook.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, ["" if v is None else str(v) for v in values]
+            yield number, [_xlsx_text(v) for v in values]
     finally:
         workbook.close()
 
 
+def _xlsx_text(value) -> str:
+    """A cell as the officer sees it: ``101``, not ``101.0``, for a group typed as a number."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def read_table(data: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
-    """The column map and the non-blank data rows (with their row numbers) of a CSV or XLSX file."""
+    """The column map and the non-blank data rows (with their row numbers) of a CSV or XLSX file.
+
+    The header is the first non-blank row that names the required columns, looked for among the
+    first few, since exports often start with a title line.
+    """
     rows = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
     header = None
+    first_error = None
+    tried = 0
     body = []
     for number, cells in rows:
         if not any(str(c).strip() for c in cells):
             continue
-        if header is None:
-            header = _column_map(cells)
-        else:
+        if header is not None:
             body.append((number, cells))
+            continue
+        tried += 1
+        try:
+            header = _column_map(cells)
+        except ImportFileError as error:
+            first_error = first_error or error
+            if tried >= HEADER_SEARCH_ROWS:
+                raise first_error from None
     if header is None:
-        raise ImportFileError(_l("The file is empty."))
+        raise first_error or ImportFileError(_l("The file is empty."))
     return header, body
 
 

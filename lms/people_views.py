@@ -58,11 +58,12 @@ def person(user_id: int):
     person = _visible_person(user_id)
     is_admin = current_user.has_role(Role.ADMIN)
     roles_editable = scope_paths(current_user) is None
-    form = PersonForm(obj=person, data={"roles": sorted(person.role_names)} if request.method == "GET" else None)
+    form = PersonForm(obj=person)
     choices = [SelectChoice(u.id, u.display_name(current_locale())) for u in people.units_for(db.session, current_user)]
     form.org_unit_id.choices = choices if not roles_editable else [SelectChoice(0, _("— no unit —")), *choices]
-    if request.method == "GET":
+    if request.method == "GET":  # ``obj`` gives UserRole rows and None; the fields want codes
         form.org_unit_id.data = person.org_unit_id or 0
+        form.roles.data = sorted(person.role_names)
     if form.validate_on_submit():
         data = {name: form[name].data for name in people.PERSON_FIELDS}
         data["org_unit_id"] = data["org_unit_id"] or None

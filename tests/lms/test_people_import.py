@@ -74,8 +74,9 @@ def _xlsx(rows) -> bytes:
 def test_excel_file(app, db, units):
     data = _xlsx(
         [
+            ["Students of FIT, autumn 2026"],  # a title line above the header
             ["E-mail", "Full name", "Kind", "Unit code", "Group", "Position", "Language"],
-            ["  Dana@Example.kz", "Дана Серікқызы", "student", "FIT-CS", "CS-24", None, "ru"],
+            ["  Dana@Example.kz", "Дана Серікқызы", "student", "FIT-CS", 101, None, "ru"],
             [None, None, None, None, None, None, None],
             ["marat@example.kz", "Марат Ахметов", "staff", "FIT", None, "Dean", None],
         ]
@@ -84,6 +85,7 @@ def test_excel_file(app, db, units):
     assert result.counts["create"] == 2
     people = _people(db)
     assert people["dana@example.kz"].locale == "ru"
+    assert people["dana@example.kz"].study_group == "101"
     assert people["marat@example.kz"].position == "Dean"
 
 
@@ -224,7 +226,7 @@ def test_cli_dry_run_writes_nothing_and_lists_rejected_rows(runner, db, units):
     result = runner.invoke(args=["people", "import", str(DATA / "bad_rows_tab.csv"), "--dry-run"])
     assert result.exit_code == 1
     assert "row 4: nowhere@example.kz" in result.output
-    assert "2 create" in result.output and "6 reject" in result.output
+    assert "2 to create" in result.output and "6 rejected" in result.output
     assert db.session.scalar(select(func.count(User.id))) == 0
 
 
@@ -241,6 +243,6 @@ def test_cli_import_refused_then_only_valid(runner, db, units):
 def test_cli_clean_import(runner, db, units):
     result = runner.invoke(args=["people", "import", str(DATA / "students_cp1251.csv")])
     assert result.exit_code == 0, result.output
-    assert "Imported: 3 create" in result.output
+    assert "Imported: 3 to create" in result.output
     message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "john.smith@example.kz")).one()
     assert "http://adal.test/invitation/" in message.body_text

@@ -273,3 +273,15 @@ def test_upload_form_needs_csrf(app, client, auth, officer):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400
+
+
+def test_person_page_shows_current_roles_and_unit(client, auth, officer, make, units):
+    person = make.user(unit=units["FIT-CS"], roles=[Role.AUTHOR])
+    auth.login(officer)
+    html = client.get(f"/office/people/{person.id}").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*value="author"|<input[^>]*value="author"[^>]*checked', html)
+    assert not re.search(r'<input[^>]*checked[^>]*value="officer"|<input[^>]*value="officer"[^>]*checked', html)
+    assert re.search(
+        rf'<option selected value="{units["FIT-CS"].id}"|<option value="{units["FIT-CS"].id}" selected', html
+    )
+    assert re.search(r'<input[^>]*disabled[^>]*value="admin"|<input[^>]*value="admin"[^>]*disabled', html)
