@@ -109,6 +109,7 @@ def people_import_command(file: str, dry_run: bool, only_valid: bool) -> None:
     from pathlib import Path
 
     from flask import current_app
+    from flask_babel import gettext as _
 
     from lms import people_import
 
@@ -119,26 +120,33 @@ def people_import_command(file: str, dry_run: bool, only_valid: bool) -> None:
             columns, body = people_import.read_table(Path(file).read_bytes())
         except people_import.ImportFileError as error:
             raise click.ClickException(str(error)) from error
-        with click.progressbar(length=len(body), label="Checking rows") as bar:
+        with click.progressbar(length=len(body), label=_("Checking rows")) as bar:
             plan = people_import.plan_import(db.session, columns, body, progress=bar.update)
         for row in plan.rejected:
             reasons = "; ".join(people_import.describe_reason(code, params) for code, params in row.reasons)
-            click.echo(f"row {row.number}: {row.email or '-'}: {reasons}", err=True)
+            click.echo(
+                _("row %(number)s: %(email)s: %(reasons)s", number=row.number, email=row.email or "-", reasons=reasons),
+                err=True,
+            )
         counts = plan.counts
-        summary = ", ".join(f"{counts[k]} {k}" for k in ("create", "update", "unchanged", "reject"))
+        summary = _(
+            "%(create)s to create, %(update)s to update, %(unchanged)s unchanged, %(reject)s rejected", **counts
+        )
         if dry_run:
-            click.echo(f"Dry run: {summary}. Nothing written.")
+            click.echo(_("Dry run: %(summary)s. Nothing written.", summary=summary))
             if plan.rejected and not only_valid:
                 raise SystemExit(1)
             return
         work = counts["create"] + counts["update"]
-        with click.progressbar(length=work, label="Importing") as bar:
+        with click.progressbar(length=work, label=_("Importing")) as bar:
             result = people_import.apply_plan(
                 db.session, plan, only_valid=only_valid, filename=Path(file).name, progress=bar.update
             )
         if result is None:
             db.session.rollback()
-            click.echo(f"Nothing imported: {summary}. Fix the rows above or use --only-valid.", err=True)
+            click.echo(
+                _("Nothing imported: %(summary)s. Fix the rows above or use --only-valid.", summary=summary), err=True
+            )
             raise SystemExit(1)
         db.session.commit()
-        click.echo(f"Imported: {summary}.")
+        click.echo(_("Imported: %(summary)s.", summary=summary))
