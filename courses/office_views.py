@@ -1,0 +1,292 @@
+"""The office's learning pages: assignments, the audience count, progress per course and per person."""
+
+import json
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import case, func, select
+from wtforms import SelectChoice
+
+from courses import reports
+from courses.audience import AudienceError, count_audience, describe_rule, validate_rule
+from courses.enrolment import end_assignment as end_assignment_service
+from courses.enrolment import enrol_assignment
+from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
+from courses.office_forms import AssignmentForm, AudienceCountForm, EndAssignmentForm, ProgressFilterForm
+from lms import audit
+from lms.database import localized
+from lms.extensions import db
+from lms.i18n import current_locale
+from lms.models import OrgUnit, Role, User
+from lms.navigation import add_nav_item
+from lms.people import units_for
+from lms.permissions import can_see_person, require_role, scope_paths
+
+bp = Blueprint("courses_office", __name__, url_prefix="/office/courses")
+
+OFFICE = (Role.OFFICER, Role.ADMIN)
+PER_PAGE = 50
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    add_nav_item(app, "courses_office.progress_index", _l("Training progress"), roles=OFFICE, section="office")
+    add_nav_item(app, "courses_office.assignments", _l("Assignments"), roles=OFFICE, section="office")
+
+
+def _viewer_scope() -> list[str] | None:
+    """The unit paths the current officer may see; ``None`` for the whole university."""
+    return None if current_user.has_role(Role.ADMIN) else scope_paths(current_user)
+
+
+def _require_whole_university() -> None:
+    """Assigning is university-wide work; a unit head (scoped officer) only follows progress."""
+    if _viewer_scope() is not None:
+        abort(403)
+
+
+def _unit_choices(first_label) -> list[SelectChoice]:
+    locale = current_locale()
+    units = units_for(db.session, current_user)
+    return [SelectChoice("", first_label), *(SelectChoice(str(u.id), u.display_name(locale)) for u in units)]
+
+
+def _course_titles(slugs) -> dict[str, str]:
+    """The newest title of each course slug, in the reader's language (one query)."""
+    locale = current_locale()
+    rows = db.session.execute(
+        select(Course.slug, Course.title).where(Course.slug.in_(set(slugs))).order_by(Course.slug, Course.version)
+    )
+    return {slug: localized(title, locale)[0] or slug for slug, title in rows}
+
+
+# Progress --------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@require_role(*OFFICE)
+def progress_index():
+    """Every course with how many people are enrolled, finished and overdue."""
+    overview = reports.courses_overview(db.session, _viewer_scope(), current_locale())
+    return render_template("courses/office_progress_index.html", overview=overview)
+
+
+def _latest_course(slug: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.slug == slug).order_by(Course.version.desc()).limit(1))
+    if course is None:
+        abort(404)
+    return course
+
+
+def _progress_filters() -> tuple[ProgressFilterForm, reports.ProgressFilters]:
+    form = ProgressFilterForm(request.args)
+    form.unit.choices = _unit_choices(_("Any unit"))
+    form.validate()
+    unit = form.unit.data or ""
+    filters = reports.ProgressFilters(
+        unit_id=int(unit) if unit.isdigit() else None,
+        group=(form.group.data or "").strip() or None,
+        kind=form.kind.data or None,
+        status=form.status.data or None,
+        search=(form.q.data or "").strip() or None,
+        scope=_viewer_scope(),
+    )
+    return form, filters
+
+
+@bp.route("/progress/<slug>")
+@require_role(*OFFICE)
+def course_progress(slug: str):
+    """Who is enrolled in a course, who finished, scores, attempts, who is overdue; filtered, a page at a time."""
+    course = _latest_course(slug)
+    form, filters = _progress_filters()
+    summary = reports.course_summary(db.session, slug, filters)
+    page = reports.paginate_rows(db.session, reports.course_progress_query(slug, filters), per_page=PER_PAGE)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "courses/office_course_progress.html",
+        course=course,
+        form=form,
+        summary=summary,
+        page=page,
+        args=args,
+        states=reports.STATES,
+        state_labels=reports.STATE_LABELS,
+    )
+
+
+@bp.route("/progress/<slug>/export.<any(csv, xlsx):fmt>")
+@require_role(*OFFICE)
+def export_progress(slug: str, fmt: str):
+    """The course's progress with the page's filters, streamed as CSV or XLSX."""
+    course = _latest_course(slug)
+    _form, filters = _progress_filters()
+    locale = current_locale()
+    records = reports.export_records(db.session, reports.course_progress_query(slug, filters), locale)
+    header = reports.export_header()
+    audit.record(db.session, "courses.progress_export", course, details={"format": fmt, "slug": slug})
+    db.session.commit()
+    filename = f"progress-{slug}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = reports.stream_csv(header, records), "text/csv; charset=utf-8"
+    else:
+        title = localized(course.title, locale)[0] or slug
+        body = reports.stream_xlsx(title, header, records)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        stream_with_context(body),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/people/<int:user_id>")
+@require_role(*OFFICE)
+def person_progress(user_id: int):
+    """One person's courses across every cycle: status, scores, attempts, completions."""
+    person = db.get_or_404(User, user_id)
+    if not can_see_person(current_user, person):
+        abort(404)
+    rows = db.session.execute(reports.person_progress_query(person.id)).all()
+    return render_template("courses/office_person.html", person=person, rows=rows, state_labels=reports.STATE_LABELS)
+
+
+# Assignments -----------------------------------------------------------------------------------
+
+
+@bp.route("/assignments")
+@require_role(*OFFICE)
+def assignments():
+    """The assignments, newest first, with their audience in words and how far their people are."""
+    page = db.paginate(
+        select(Assignment).order_by(Assignment.active.desc(), Assignment.created_at.desc(), Assignment.id.desc()),
+        per_page=PER_PAGE,
+        max_per_page=200,
+    )
+    ids = [a.id for a in page.items]
+    counts = {
+        row.assignment_id: row
+        for row in db.session.execute(
+            select(
+                Enrolment.assignment_id,
+                func.count().label("enrolled"),
+                func.coalesce(func.sum(case((Enrolment.status == EnrolmentStatus.COMPLETED, 1), else_=0)), 0).label(
+                    "completed"
+                ),
+            )
+            .where(Enrolment.assignment_id.in_(ids))
+            .group_by(Enrolment.assignment_id)
+        )
+    }
+    db.session.scalars(select(OrgUnit)).all()  # unit names for the descriptions, in one query
+    locale = current_locale()
+    described = {a.id: describe_rule(a.audience, locale, db.session) for a in page.items}
+    return render_template(
+        "courses/office_assignments.html",
+        page=page,
+        counts=counts,
+        described=described,
+        titles=_course_titles(a.course_slug for a in page.items),
+        end_form=EndAssignmentForm(),
+        can_assign=_viewer_scope() is None,
+    )
+
+
+@bp.route("/assignments/new", methods=["GET", "POST"])
+@require_role(*OFFICE)
+def new_assignment():
+    """Assign a course to an audience with a due date and maybe a recurrence; enrol them at once."""
+    _require_whole_university()
+    form = AssignmentForm()
+    slugs = db.session.scalars(
+        select(Course.slug).where(Course.status == CourseStatus.PUBLISHED).distinct().order_by(Course.slug)
+    ).all()
+    titles = _course_titles(slugs)
+    form.course_slug.choices = [SelectChoice(slug, titles[slug]) for slug in slugs]
+    form.unit_id.choices = _unit_choices(_("Choose a unit"))
+    if form.validate_on_submit():
+        assignment = Assignment(
+            course_slug=form.course_slug.data,
+            audience=form.rule(),
+            due_date=form.due_at(),
+            due_days=form.due_days.data if form.due_mode.data == "days" else None,
+            recurrence_months=form.recurrence_months.data if form.recurring.data else None,
+            created_by_id=current_user.id,
+        )
+        db.session.add(assignment)
+        db.session.flush()
+        enrolled = enrol_assignment(db.session, assignment)
+        audit.record(
+            db.session,
+            "assignment.create",
+            assignment,
+            details={"course": assignment.course_slug, "audience": assignment.audience, "enrolled": enrolled},
+        )
+        db.session.commit()
+        flash(ngettext("Assigned: %(num)s person enrolled.", "Assigned: %(num)s people enrolled.", enrolled), "success")
+        return redirect(url_for("courses_office.assignments"))
+    return render_template("courses/office_assignment_form.html", form=form, has_courses=bool(slugs))
+
+
+@bp.route("/assignments/<int:assignment_id>/end", methods=["POST"])
+@require_role(*OFFICE)
+def end_assignment(assignment_id: int):
+    """Un-assign: nobody new is enrolled, unfinished enrolments are cancelled, completions stay."""
+    _require_whole_university()
+    assignment = db.get_or_404(Assignment, assignment_id)
+    if not EndAssignmentForm().validate_on_submit():
+        abort(400)
+    if assignment.active:
+        cancelled = end_assignment_service(db.session, assignment)
+        audit.record(db.session, "assignment.end", assignment, details={"cancelled": cancelled})
+        db.session.commit()
+        flash(
+            ngettext(
+                "Assignment ended; %(num)s unfinished enrolment cancelled.",
+                "Assignment ended; %(num)s unfinished enrolments cancelled.",
+                cancelled,
+            ),
+            "success",
+        )
+    return redirect(url_for("courses_office.assignments"))
+
+
+@bp.route("/audience/count")
+@require_role(*OFFICE)
+def audience_count():
+    """How many active people an audience matches, as JSON for the builder's live count.
+
+    Takes the builder's fields, or a whole rule as JSON in ``rule`` (campaigns use that).
+    """
+    try:
+        if "rule" in request.args:
+            try:
+                raw = json.loads(request.args["rule"])
+            except ValueError:
+                raise AudienceError(_("The rule is not valid JSON.")) from None
+            rule = validate_rule(raw, db.session)
+        else:
+            rule = AudienceCountForm(request.args).rule()
+    except AudienceError as error:
+        return jsonify(error=str(error)), 400
+    count = count_audience(db.session, rule)
+    return jsonify(
+        count=count,
+        label=ngettext("%(num)s person", "%(num)s people", count),
+        description=describe_rule(rule, current_locale(), db.session),
+    )
