@@ -15,9 +15,10 @@ def init_app(app: Flask) -> None:
     from lms.demo import add_demo_seeder
 
     courses_cli.init_app(app)
-    from courses import enrolment
+    from courses import enrolment, office_views
 
     enrolment.init_app(app)
+    office_views.init_app(app)
     certificates.init_app(app)
     from courses import views as learner_views
     from lms.navigation import add_nav_item
