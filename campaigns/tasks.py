@@ -2,15 +2,20 @@
 
 from flask import Flask
 
+from campaigns.escalation import send_digests
 from campaigns.runner import run_due_steps, stop_reminders_for
+from lms.database import utcnow
 from lms.extensions import db
 from lms.scheduler import register_job
 from lms.signals import course_completed
 
 
 def run_campaigns() -> None:
-    """Write the messages of every step whose time has come."""
-    run_due_steps(db.session)
+    """Write the messages of every step whose time has come, then the unit heads' digests."""
+    now = utcnow()
+    run_due_steps(db.session, now)
+    send_digests(db.session, now)
+    db.session.commit()
 
 
 def on_course_completed(_sender, session, enrolment, **_extra) -> None:
