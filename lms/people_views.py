@@ -36,7 +36,7 @@ def people_list():
     units = people.units_for(db.session, current_user)
     form.unit.choices = [
         SelectChoice("", _("Any unit")),
-        *(SelectChoice(str(u.id), u.display_name(current_locale())) for u in units),
+        *(SelectChoice(str(u.id), _unit_label(u)) for u in units),
     ]
     form.validate()
     filters = people.PeopleFilter(
@@ -59,7 +59,7 @@ def person(user_id: int):
     is_admin = current_user.has_role(Role.ADMIN)
     roles_editable = scope_paths(current_user) is None
     form = PersonForm(obj=person)
-    choices = [SelectChoice(u.id, u.display_name(current_locale())) for u in people.units_for(db.session, current_user)]
+    choices = [SelectChoice(u.id, _unit_label(u)) for u in people.units_for(db.session, current_user)]
     form.org_unit_id.choices = choices if not roles_editable else [SelectChoice(0, _("— no unit —")), *choices]
     if request.method == "GET":  # ``obj`` gives UserRole rows and None; the fields want codes
         form.org_unit_id.data = person.org_unit_id or 0
@@ -112,6 +112,12 @@ def set_active(user_id: int):
         db.session.commit()
         flash(_("Reactivated.") if active else _("Deactivated."), "success")
     return redirect(url_for("people.person", user_id=user_id))
+
+
+def _unit_label(unit) -> str:
+    """The unit's name indented by its depth, so the drop-down reads as the tree."""
+    depth = max(unit.path.count("/") - 2, 0)
+    return "· " * depth + unit.display_name(current_locale())
 
 
 def _visible_person(user_id: int) -> User:
