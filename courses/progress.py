@@ -37,7 +37,7 @@ class ProgressError(Exception):
     """A step the learner may not take now, with the message to show them."""
 
     def __init__(self, message):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
 
 
