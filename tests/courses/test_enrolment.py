@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from courses.enrolment import end_assignment, enrol_assignment, sync_assignments
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
+from lms import people_import
 from lms.database import as_utc
 from lms.models import PersonKind
 from lms.scheduler import registered_jobs
@@ -154,6 +155,26 @@ def test_people_changed_enrols_a_newly_imported_person_at_once(app, db, make):
     db.session.commit()
 
     assert [e.user_id for e in _enrolments(db)] == [newcomer.id]
+
+
+def test_a_person_imported_from_a_file_is_enrolled_in_the_import_transaction(app, db, make):
+    _course(db)
+    fit = make.unit("FIT")
+    make.unit("LAW")
+    _assign(db, {"kind": "group", "group": "FIT-21"}, due_days=10)
+    data = (
+        b"email,name,kind,unit,group\n"
+        b"new.student@example.kz,New Student,student,FIT,FIT-21\n"
+        b"lawyer@example.kz,Law Student,student,LAW,LAW-22\n"
+    )
+    with app.test_request_context():
+        columns, body = people_import.read_table(data)
+        result = people_import.apply_plan(db.session, people_import.plan_import(db.session, columns, body))
+        db.session.commit()
+    assert len(result.created_ids) == 2
+    (enrolment,) = _enrolments(db)
+    assert enrolment.user.email == "new.student@example.kz"
+    assert enrolment.user.org_unit_id == fit.id
 
 
 def test_the_scheduler_knows_the_sync_job(app):
