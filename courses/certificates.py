@@ -40,6 +40,7 @@ from lms.pdf import render_pdf
 LAYOUTS = ("single", "kk-ru")
 LAYOUT_SETTING = "certificate_layout"
 EXPORT_BATCH = 200
+QR_MASK = 2
 
 
 class CertificateError(ValueError):
@@ -103,7 +104,7 @@ def verify_url(code: str) -> str:
 
 
 @dataclass
-class _Facts:
+class CertificateFacts:
     """What a certificate page shows, independent of whether the row exists yet."""
 
     code: str
@@ -115,7 +116,7 @@ class _Facts:
     expires_at: datetime | None
 
 
-def _texts(lang: str, facts: _Facts, course: Course, contacts: dict) -> dict:
+def _texts(lang: str, facts: CertificateFacts, course: Course, contacts: dict) -> dict:
     """The words of one language's block of the certificate, translated and formatted."""
     with force_locale(lang):
         return {
@@ -138,12 +139,13 @@ def _texts(lang: str, facts: _Facts, course: Course, contacts: dict) -> dict:
         }
 
 
-def render_certificate_html(session: Session, facts: _Facts, course: Course) -> str:
+def render_certificate_html(session: Session, facts: CertificateFacts, course: Course) -> str:
     """The certificate's HTML from ``templates/pdf/certificate.html`` (the office may restyle it)."""
     contacts = office_contacts(session)
     langs = ["kk", "ru"] if facts.layout == "kk-ru" else [facts.locale]
     url = verify_url(facts.code)
-    qr = segno.make(url, error="m").svg_inline(scale=3, border=0, omitsize=True)
+    # A fixed mask: every mask is valid, and choosing the "best" of eight costs more than the rest.
+    qr = segno.make(url, error="m", mask=QR_MASK).svg_inline(scale=3, border=0, omitsize=True)
     # The Jinja environment directly, not render_template: no request-bound context processors.
     return current_app.jinja_env.get_template("pdf/certificate.html").render(
         blocks=[_texts(lang, facts, course, contacts) for lang in langs],
@@ -154,16 +156,16 @@ def render_certificate_html(session: Session, facts: _Facts, course: Course) -> 
     )
 
 
-def render_certificate_pdf(session: Session, facts: _Facts, course: Course) -> bytes:
+def render_certificate_pdf(session: Session, facts: CertificateFacts, course: Course) -> bytes:
     return render_pdf(render_certificate_html(session, facts, course))
 
 
-def _facts_for(enrolment: Enrolment, layout: str) -> _Facts:
+def _facts_for(enrolment: Enrolment, layout: str) -> CertificateFacts:
     issued = as_utc(enrolment.completed_at) or utcnow()
     expires = as_utc(enrolment.valid_until)
     if expires is None and enrolment.course.validity_months:
         expires = add_months(issued, enrolment.course.validity_months)
-    return _Facts(
+    return CertificateFacts(
         code=new_code(),
         holder_name=enrolment.user.full_name,
         score=enrolment.score,
@@ -248,7 +250,7 @@ def reissue_certificate(session: Session, cert: Certificate, holder_name: str, a
         raise CertificateError(_("Give the name to print."))
     if cert.revoked_at is not None:
         raise CertificateError(_("A revoked certificate cannot be re-issued."))
-    facts = _Facts(
+    facts = CertificateFacts(
         code=cert.code,
         holder_name=holder_name,
         score=cert.score,
