@@ -26,3 +26,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(learner_views.bp)
     add_nav_item(app, "courses.my_learning", _l("My learning"))
     add_demo_seeder(packs.seed_bundled_packs)
+    from courses import authoring_views
+    from lms.models import Role
+
+    app.register_blueprint(authoring_views.bp)
+    add_nav_item(app, "authoring.index", _l("Courses (authoring)"), roles=(Role.AUTHOR,), section="office")

@@ -655,6 +655,34 @@ def check_pack(files: dict[str, bytes], strict: bool = False, expected_slug: str
     return data
 
 
+def _unmarked(value):
+    """Plain data (from a form) in the loader's shape, without line numbers."""
+    if isinstance(value, dict):
+        result = _Map({k: _unmarked(v) for k, v in value.items()})
+        result.key_lines = {}
+        return result
+    if isinstance(value, list):
+        return _Seq(_unmarked(v) for v in value)
+    return value
+
+
+def check_question(entry: dict, default_locale: str) -> tuple[dict | None, list[str]]:
+    """Validate one question written in the browser by the pack rules: (question, error messages)."""
+    checker = _Checker({}, strict=False)
+    checker.default_locale = default_locale
+    question = checker.question("", _unmarked(entry), set())
+    return (_plain(question) if question else None), [e.message for e in checker.errors]
+
+
+def course_problems(course: Course) -> list[PackError]:
+    """What would stop this course version from loading as a pack (checked before publishing)."""
+    try:
+        check_pack(pack_files(course_data(course)))
+    except PackInvalid as exc:
+        return exc.errors
+    return []
+
+
 def load_pack(path: str | Path, strict: bool = False) -> dict:
     """Read and validate a pack folder (strict: the folder name must be the slug, all locales)."""
     path = Path(path)
@@ -684,7 +712,8 @@ def _module_settings(module: dict) -> dict:
     return settings
 
 
-def _pack_settings(settings: dict) -> dict:
+def pack_settings(settings: dict) -> dict:
+    """Stored settings → the pack's (and the authoring form's) units: minutes and seconds."""
     settings = dict(settings)
     if "time_limit_s" in settings:
         settings["time_limit_minutes"] = max(1, round(settings.pop("time_limit_s") / 60))
@@ -795,11 +824,11 @@ def course_data(course: Course) -> dict:
         if not module.required:
             item["required"] = False
         if module.kind == ModuleKind.QUIZ:
-            item["settings"] = _pack_settings(module.settings or {})
+            item["settings"] = pack_settings(module.settings or {})
             item["questions"] = [_question_data(q) for q in module.questions]
         else:
             if module.kind == ModuleKind.ATTESTATION:
-                item["settings"] = _pack_settings(module.settings or {})
+                item["settings"] = pack_settings(module.settings or {})
             item["body"] = dict(module.body or {})
         data["modules"].append(item)
     folder = files_dir(course)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courses.models import Course, CourseStatus, Module, Question
-from courses.packs import files_dir, latest_version
+from courses.packs import course_problems, files_dir, latest_version
 from courses.packs import gettext_if_request as _
 from lms.database import utcnow
 
@@ -25,6 +25,11 @@ def publish(session: Session, course: Course) -> Course:
         raise VersionError(_("Only a draft can be published."))
     if not course.modules:
         raise VersionError(_("A course needs at least one module before it is published."))
+    problems = course_problems(course)
+    if problems:
+        raise VersionError(
+            _("The course cannot be published yet: %(problems)s", problems="; ".join(str(p) for p in problems))
+        )
     course.status = CourseStatus.PUBLISHED
     course.published_at = utcnow()
     session.flush()

@@ -1,0 +1,221 @@
+"""Forms of the authoring pages; every translatable text is three fields, ``<name>_kk/_ru/_en``."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields import FieldList
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from courses.authoring import texts_from
+from lms.config import LOCALES
+
+LANGUAGES = [SelectChoice("kk", "Қазақша"), SelectChoice("ru", "Русский"), SelectChoice("en", "English")]
+KEY = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Lower-case letters, digits and hyphens."))
+MAX_OPTIONS = 6
+
+
+def _translated(form_class, name: str, label, field=StringField, **kwargs) -> None:
+    """Add ``<name>_kk``, ``<name>_ru``, ``<name>_en`` fields to a form class."""
+    for locale in LOCALES:
+        setattr(form_class, f"{name}_{locale}", field(label, validators=[Optional()], **kwargs))
+
+
+class CourseForm(FlaskForm):
+    slug = StringField(
+        _l("Slug (stable name, used in links and packs)"), validators=[DataRequired(), Length(max=100), KEY]
+    )
+    default_locale = SelectField(_l("Default language"), choices=LANGUAGES)
+    audience = SelectField(
+        _l("Meant for"),
+        choices=[
+            SelectChoice("all", _l("Everyone")),
+            SelectChoice("staff", _l("Staff")),
+            SelectChoice("students", _l("Students")),
+        ],
+    )
+    pass_mark = IntegerField(_l("Pass mark (%)"), default=80, validators=[DataRequired(), NumberRange(0, 100)])
+    validity_months = IntegerField(
+        _l("Valid for (months; empty: never expires)"), validators=[Optional(), NumberRange(1)]
+    )
+    remedial_after_failures = IntegerField(
+        _l("Re-read the lesson after this many failed attempts"), validators=[Optional(), NumberRange(1)]
+    )
+    submit = SubmitField(_l("Save"))
+
+    def settings(self) -> dict:
+        return {
+            "title": texts_from(self.data, "title"),
+            "description": texts_from(self.data, "description"),
+            "default_locale": self.default_locale.data,
+            "audience": self.audience.data,
+            "pass_mark": self.pass_mark.data,
+            "validity_months": self.validity_months.data,
+            "remedial_after_failures": self.remedial_after_failures.data,
+        }
+
+
+_translated(CourseForm, "title", _l("Title"))
+_translated(CourseForm, "description", _l("Description"), TextAreaField)
+
+
+class ModuleAddForm(FlaskForm):
+    key = StringField(_l("Key (stable name inside the course)"), validators=[DataRequired(), Length(max=100), KEY])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("lesson", _l("Lesson")),
+            SelectChoice("quiz", _l("Quiz")),
+            SelectChoice("attestation", _l("Attestation (sign a document)")),
+        ],
+    )
+    submit = SubmitField(_l("Add the module"))
+
+
+_translated(ModuleAddForm, "title", _l("Title"))
+
+
+class ModuleForm(FlaskForm):
+    required = BooleanField(_l("Required for completion"), default=True)
+    # quiz settings
+    pools = StringField(
+        _l("Pools to draw from"),
+        validators=[
+            Optional(),
+            Regexp(r"^\s*[\w-]+\s*=\s*\d+\s*(,\s*[\w-]+\s*=\s*\d+\s*)*$", message=_l("Write pool=number, …")),
+        ],
+        description=_l("For example: scenarios=5, basics=3. Empty: every question, in one go."),
+    )
+    time_limit_minutes = IntegerField(_l("Time limit (minutes)"), validators=[Optional(), NumberRange(1, 600)])
+    max_attempts = IntegerField(_l("Attempts allowed (empty: unlimited)"), validators=[Optional(), NumberRange(1)])
+    grading = SelectField(
+        _l("Score kept"),
+        default="highest",
+        choices=[SelectChoice("highest", _l("The highest")), SelectChoice("last", _l("The last"))],
+    )
+    show_answers = SelectField(
+        _l("Show correct answers"),
+        default="always",
+        choices=[
+            SelectChoice("always", _l("Always")),
+            SelectChoice("passed", _l("Once passed")),
+            SelectChoice("never", _l("Never")),
+        ],
+    )
+    pass_mark = IntegerField(_l("Pass mark (%; empty: the course's)"), validators=[Optional(), NumberRange(0, 100)])
+    remedial_module = SelectField(_l("Lesson to re-read after repeated failures"), default="", choices=[])
+    # attestation settings
+    document_version = StringField(_l("Document version"), validators=[Optional(), Length(max=64)])
+    min_reading_seconds = IntegerField(
+        _l("Minimum reading time (seconds)"), validators=[Optional(), NumberRange(0, 3600)]
+    )
+    submit = SubmitField(_l("Save"))
+
+    def pool_draws(self) -> list[dict]:
+        pairs = [p.split("=") for p in (self.pools.data or "").split(",") if p.strip()]
+        return [{"pool": name.strip(), "draw": int(draw)} for name, draw in pairs]
+
+
+_translated(ModuleForm, "title", _l("Title"))
+_translated(ModuleForm, "body", _l("Text (Markdown)"), TextAreaField)
+
+
+class OptionForm(Form):
+    """One answer option; its id is the letter of its row."""
+
+    id = HiddenField()
+    correct = BooleanField(_l("Correct"))
+    order = IntegerField(_l("Place in the right order"), validators=[Optional(), NumberRange(1, MAX_OPTIONS)])
+
+
+_translated(OptionForm, "text", _l("Option"))
+_translated(OptionForm, "match", _l("Its match"))
+
+
+class QuestionForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=100), KEY])
+    pool = StringField(_l("Pool"), default="main", validators=[DataRequired(), Length(max=64)])
+    points = IntegerField(_l("Points"), default=1, validators=[DataRequired(), NumberRange(1, 100)])
+    truth = SelectField(
+        _l("The statement is"),
+        default="true",
+        choices=[SelectChoice("true", _l("True")), SelectChoice("false", _l("False"))],
+    )
+    options = FieldList(FormField(OptionForm), min_entries=MAX_OPTIONS, max_entries=MAX_OPTIONS)
+    submit = SubmitField(_l("Save the question"))
+
+    def entry(self, kind: str) -> tuple[dict, list[str]]:
+        """The question as pack data (checked later by the pack rules), and what the form itself lacks."""
+        entry = {
+            "key": self.key.data,
+            "pool": self.pool.data.strip(),
+            "kind": kind,
+            "text": texts_from(self.data, "text"),
+            "explanation": texts_from(self.data, "explanation"),
+            "points": self.points.data,
+        }
+        if kind == "truefalse":
+            entry["answer"] = self.truth.data == "true"
+            return entry, []
+        rows = []
+        for index, row in enumerate(self.options.data):
+            text = texts_from(row, "text")
+            if text:
+                option = {"id": row["id"] or "abcdef"[index], "text": text}
+                if kind == "matching":
+                    option["match"] = texts_from(row, "match")
+                rows.append((option, row))
+        entry["options"] = [option for option, _row in rows]
+        correct = [option["id"] for option, row in rows if row["correct"]]
+        errors = []
+        if kind == "single":
+            if len(correct) != 1:
+                errors.append(_l("Mark exactly one option as correct."))
+            entry["answer"] = correct[0] if correct else None
+        elif kind == "multiple":
+            entry["answer"] = correct
+        elif kind == "ordering":
+            if any(row["order"] is None for _option, row in rows):
+                errors.append(_l("Give every option its place in the right order."))
+            entry["answer"] = [option["id"] for option, row in sorted(rows, key=lambda r: r[1]["order"] or 0)]
+        return entry, [str(e) for e in errors]
+
+    def fill(self, question) -> None:
+        """Show an existing question in the form."""
+        self.key.data, self.pool.data, self.points.data = question.key, question.pool, question.points
+        for locale in LOCALES:
+            self[f"text_{locale}"].data = question.text.get(locale, "")
+            self[f"explanation_{locale}"].data = question.explanation.get(locale, "")
+        if question.kind == "truefalse":
+            self.truth.data = "true" if question.answer else "false"
+        answer = question.answer
+        for index, option in enumerate(question.options[:MAX_OPTIONS]):
+            row = self.options[index]
+            row["id"].data = option["id"]
+            for locale in LOCALES:
+                row[f"text_{locale}"].data = option["text"].get(locale, "")
+                row[f"match_{locale}"].data = option.get("match", {}).get(locale, "")
+            row["correct"].data = option["id"] == answer or (isinstance(answer, list) and option["id"] in answer)
+            if question.kind == "ordering":
+                row["order"].data = answer.index(option["id"]) + 1
+
+
+_translated(QuestionForm, "text", _l("Question"), TextAreaField)
+_translated(QuestionForm, "explanation", _l("Explanation (shown after submission)"), TextAreaField)
+
+
+class ImportForm(FlaskForm):
+    pack = FileField(_l("Course pack (.zip)"), validators=[FileRequired()])
+    publish = BooleanField(_l("Publish at once"))
+    submit = SubmitField(_l("Import"))
