@@ -111,15 +111,13 @@ def _insert(session, campaign, step, compiled, planner, status, batch: list[Reci
             values["unsubscribe_link"] = unsubscribe
             headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         subject, text, body = compiled.get(person.locale, compiled["kk"]).fill(values)
+        token = tracking.message_token(message_id) if campaign.track_clicks or campaign.track_opens else ""
         if campaign.track_clicks:
             skip = values.get("unsubscribe_link")
-            body = rewrite_links(
-                body, lambda url, m=message_id, s=skip: url if url == s else tracking.click_url(m, url)
-            )
+            body = rewrite_links(body, lambda url, t=token, s=skip: url if url == s else tracking.click_url(t, url))
         if campaign.track_opens:
-            body = body.replace(
-                "</body>", f'<img src="{tracking.open_url(message_id)}" width="1" height="1" alt=""></body>'
-            )
+            pixel = f'<img src="{tracking.open_url(token)}" width="1" height="1" alt="">'
+            body = body.replace("</body>", f"{pixel}</body>")
         rows.append(
             {
                 "dedup_key": dedup_key(step, person),

@@ -31,11 +31,11 @@ def track_open(token: str):
     return Response(PIXEL, mimetype="image/gif", headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/t/c/<token>")
-def track_click(token: str):
+@bp.route("/t/c/<token>/<url_token>")
+def track_click(token: str, url_token: str):
     """A tracked link: goes only where it was signed to go; a forged one goes nowhere."""
     try:
-        target = tracking.record_click(db.session, token)
+        target = tracking.record_click(db.session, token, url_token)
     except tracking.ForgedLink:
         abort(404)
     db.session.commit()

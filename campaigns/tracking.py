@@ -1,11 +1,18 @@
 """Signed links in campaign e-mails: open pixel, click redirect, unsubscribe.
 
 Each link carries what it is for, signed with the app's secret: a click link leads only to the
-URL that was signed, so it can never be used as an open redirect.
+URL that was signed, so it can never be used as an open redirect. A campaign of 20,000 people
+signs about 100,000 links, so the signature is a bare HMAC-SHA256 (truncated to 128 bits) with a
+key derived once per purpose, not a general-purpose serializer.
 """
 
+import base64
+import hashlib
+import hmac
+import json
+from functools import lru_cache
+
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -14,20 +21,65 @@ from lms.database import utcnow
 from lms.models import OutboxMessage
 
 
-def _signer(purpose: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"adal.campaign.{purpose}")
+@lru_cache(maxsize=16)
+def _key(secret: str, purpose: str) -> bytes:
+    return hashlib.sha256(f"adal.campaign.{purpose}:{secret}".encode()).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class _Signer:
+    def __init__(self, purpose: str, secret: str | None = None):
+        self.key = _key(secret or current_app.config["SECRET_KEY"], purpose)
+
+    def dumps(self, value) -> str:
+        payload = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        return f"{_b64(payload)}.{_b64(hmac.new(self.key, payload, hashlib.sha256).digest()[:16])}"
+
+    def loads(self, token: str):
+        try:
+            encoded, signature = token.split(".")
+            payload = _unb64(encoded)
+            expected = hmac.new(self.key, payload, hashlib.sha256).digest()[:16]
+            if not hmac.compare_digest(expected, _unb64(signature)):
+                raise ForgedLink("signature")
+            return json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ForgedLink("malformed") from error
+
+
+def _signer(purpose: str) -> _Signer:
+    return _Signer(purpose)
 
 
 def _base() -> str:
     return current_app.config["ADAL_BASE_URL"]
 
 
-def open_url(message_id: str) -> str:
-    return f"{_base()}/t/o/{_signer('open').dumps(message_id)}.gif"
+def message_token(message_id: str) -> str:
+    """Signed once per message; its open pixel and every tracked link carry it."""
+    return _signer("message").dumps(message_id)
 
 
-def click_url(message_id: str, target: str) -> str:
-    return f"{_base()}/t/c/{_signer('click').dumps([message_id, target])}"
+def open_url(token: str) -> str:
+    return f"{_base()}/t/o/{token}.gif"
+
+
+def click_url(token: str, target: str) -> str:
+    """A link that records the click of message ``token`` and leads only to ``target``."""
+    return f"{_base()}/t/c/{token}/{_url_token(current_app.config['SECRET_KEY'], target)}"
+
+
+@lru_cache(maxsize=4096)
+def _url_token(secret: str, target: str) -> str:
+    """Most links are the same for every recipient: sign each URL once."""
+    return _Signer("url", secret).dumps(target)
 
 
 def unsubscribe_url(user_id: int, category: str, campaign_id: int | None) -> str:
@@ -39,14 +91,11 @@ class ForgedLink(Exception):
 
 
 def _load(purpose: str, token: str):
-    try:
-        return _signer(purpose).loads(token)
-    except BadSignature as error:
-        raise ForgedLink(purpose) from error
+    return _signer(purpose).loads(token)
 
 
 def record_open(session: Session, token: str) -> None:
-    message_id = _load("open", token)
+    message_id = _load("message", token)
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.message_id == message_id, OutboxMessage.opened_at.is_(None))
@@ -54,12 +103,12 @@ def record_open(session: Session, token: str) -> None:
     )
 
 
-def record_click(session: Session, token: str) -> str:
+def record_click(session: Session, token: str, url_token: str) -> str:
     """Record the click and return the URL the link was signed for."""
-    data = _load("click", token)
-    if not (isinstance(data, list) and len(data) == 2 and str(data[1]).startswith(("http://", "https://"))):
+    message_id = _load("message", token)
+    target = _load("url", url_token)
+    if not (isinstance(target, str) and target.startswith(("http://", "https://"))):
         raise ForgedLink("click")
-    message_id, target = data
     now = utcnow()
     session.execute(
         update(OutboxMessage)

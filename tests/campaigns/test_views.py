@@ -1,5 +1,6 @@
 """The office's campaign pages and the public e-mail links."""
 
+import base64
 import re
 from datetime import UTC, datetime
 
@@ -148,6 +149,9 @@ def test_forged_links_are_refused(client, make, db):
     assert client.post(forged_mandatory.replace("http://adal.test", "")).status_code == 404
     click = re.search(r'href="http://adal\.test(/t/c/[^"]+)"', message.body_html).group(1)
     assert client.get(click[:-4] + "AAAA").status_code == 404
+    message_part, url_part = click.rsplit("/", 1)
+    evil = base64.urlsafe_b64encode(b'"https://evil.example/"').rstrip(b"=").decode()
+    assert client.get(f"{message_part}/{evil}.{url_part.split('.')[1]}").status_code == 404
     assert db.session.scalars(select(EmailPreference)).first() is None
 
 
