@@ -279,14 +279,19 @@ EXPORT_BATCH = 1000
 def export_records(session: Session, query: Select, locale: str) -> Iterator[list]:
     """The rows of a course report as export cells: local times, translated states, unit names."""
     zone = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
+    states = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once, not per row
+    units: dict[str | None, str] = {}
     for row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
         values = row._mapping
         cells = []
         for key, _label in EXPORT_COLUMNS:
             if key == "unit":
-                cells.append(localized(values["unit_name"], locale)[0] or values["unit_code"] or "")
+                code = values["unit_code"]
+                if code not in units:
+                    units[code] = localized(values["unit_name"], locale)[0] or code or ""
+                cells.append(units[code])
             elif key == "state":
-                cells.append(str(STATE_LABELS[values["state"]]))
+                cells.append(states[values["state"]])
             elif key.endswith("_at"):
                 cells.append(_local(values[key], zone))
             else:
