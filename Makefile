@@ -27,12 +27,12 @@ $(BIN)/.installed-dev: requirements.txt requirements-dev.txt
 
 # Compile the kk/ru/en catalogues (the .mo files are built, not committed).
 translations: $(BIN)/.installed
-	$(BIN)/pybabel compile -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 # Refresh the catalogues after changing user-facing strings.
 extract: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot lms courses campaigns templates
-	$(BIN)/pybabel update -N -i translations/messages.pot -d translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot lms courses campaigns templates
+	$(BIN)/pybabel -q update -N -i translations/messages.pot -d translations
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff format --check .
