@@ -413,14 +413,18 @@ def apply_plan(
         return None
     creates = [row for row in plan.rows if row.action == CREATE]
     updates = [row for row in plan.rows if row.action == UPDATE]
-    created_ids = []
+    id_by_email = {}
     for chunk in _chunks(creates, 1000):
-        created_ids += session.scalars(
-            insert(User).returning(User.id, sort_by_parameter_order=True),
-            [row.values for row in chunk],
-        ).all()
+        # Core insert on the table: the ORM's bulk insert splits rows whose None columns differ
+        # (students lack a position, staff a group) into many small statements.
+        table = User.__table__
+        returned = session.execute(insert(table).returning(table.c.id, table.c.email), [row.values for row in chunk])
+        id_by_email.update({email: user_id for user_id, email in returned})
         if progress is not None:
             progress(len(chunk))
+    created_ids = [id_by_email[row.email] for row in creates]
+    # Rows changing the same columns go together: one UPDATE statement serves each such run.
+    updates.sort(key=lambda row: sorted(row.values))
     for chunk in _chunks(updates, 1000):
         session.execute(update(User), [{"id": row.user_id, **row.values} for row in chunk])
         if progress is not None:
