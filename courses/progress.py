@@ -101,9 +101,9 @@ def remedial_lesson(course: Course, quiz: Module) -> Module | None:
     return earlier[-1] if earlier else None
 
 
-def remedial_due(course: Course, quiz: Module, row: ModuleProgress | None) -> Module | None:
-    """The lesson the learner must re-read before the next attempt, if the failures reached the limit."""
-    if row is None or not course.remedial_after_failures or row.failures < course.remedial_after_failures:
+def remedial_due(course: Course, quiz: Module, failures: int) -> Module | None:
+    """The lesson the learner must re-read before the next attempt, once ``failures`` reached the limit."""
+    if not course.remedial_after_failures or failures < course.remedial_after_failures:
         return None
     return remedial_lesson(course, quiz)
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from courses import grading, progress
-from courses.models import Enrolment, EnrolmentStatus, Module, QuizAttempt
+from courses.models import Enrolment, EnrolmentStatus, Module, ModuleProgress, QuizAttempt
 from courses.questions import AnswerError, question_type
 from lms.database import as_utc, utcnow
 
@@ -77,10 +77,8 @@ def start_refusal(session: Session, enrolment: Enrolment, module: Module, attemp
         return _l("This course is no longer assigned to you.")
     if settings.max_attempts is not None and len(attempts) >= settings.max_attempts:
         return _l("You have used all your attempts at this quiz. Please contact the compliance office.")
-    row = session.scalars(
-        select(progress.ModuleProgress).filter_by(enrolment_id=enrolment.id, module_id=module.id)
-    ).one_or_none()
-    if progress.remedial_due(enrolment.course, module, row) is not None:
+    failures = session.scalar(select(ModuleProgress.failures).filter_by(enrolment_id=enrolment.id, module_id=module.id))
+    if progress.remedial_due(enrolment.course, module, failures or 0) is not None:
         return _l("Please read the lesson again before your next attempt.")
     return None
 
@@ -110,7 +108,7 @@ def open_attempt(session: Session, enrolment: Enrolment, module: Module, now: da
     )
     session.add(attempt)
     progress.visit(enrolment, module, now)
-    session.flush()
+    session.flush()  # two tabs starting at once: the unique attempt number refuses the second
     return attempt
 
 

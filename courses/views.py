@@ -14,6 +14,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from courses import content, progress, quiz
@@ -25,7 +26,6 @@ from courses.models import (
     EnrolmentStatus,
     Module,
     ModuleKind,
-    ModuleProgress,
     QuizAttempt,
 )
 from courses.questions import question_type
@@ -142,7 +142,9 @@ def module(enrolment_id: int, module_id: int):
         db.session.commit()
     context = _player_context(enrolment, module)
     if module.kind == ModuleKind.QUIZ:
-        return render_template("courses/learn_quiz_intro.html", **context, **_quiz_intro(enrolment, module))
+        return render_template(
+            "courses/learn_quiz_intro.html", **context, **_quiz_intro(enrolment, module, context["state"])
+        )
     if module.kind == ModuleKind.ATTESTATION:
         form = AcceptForm(shown=progress.reading_token(enrolment, module))
         return render_template(
@@ -157,15 +159,9 @@ def module(enrolment_id: int, module_id: int):
         m
         for m in enrolment.course.modules
         if m.kind == ModuleKind.QUIZ
-        and progress.remedial_due(enrolment.course, m, _progress_row_or_none(enrolment, m)) is module
+        and progress.remedial_due(enrolment.course, m, context["state"].failures.get(m.id, 0)) is module
     ]
     return render_template("courses/learn_lesson.html", **context, form=MarkReadForm(), remedial_for=remedial_for)
-
-
-def _progress_row_or_none(enrolment: Enrolment, module: Module):
-    return db.session.scalars(
-        select(ModuleProgress).filter_by(enrolment_id=enrolment.id, module_id=module.id)
-    ).one_or_none()
 
 
 def _player_context(enrolment: Enrolment, module: Module) -> dict:
@@ -191,7 +187,7 @@ def _player_context(enrolment: Enrolment, module: Module) -> dict:
     }
 
 
-def _quiz_intro(enrolment: Enrolment, module: Module) -> dict:
+def _quiz_intro(enrolment: Enrolment, module: Module, state: progress.CourseProgress) -> dict:
     attempts = quiz.attempts_of(db.session, enrolment, module)
     open_attempt = next((a for a in attempts if a.submitted_at is None and not quiz.is_expired(a)), None)
     return {
@@ -200,7 +196,7 @@ def _quiz_intro(enrolment: Enrolment, module: Module) -> dict:
         "open_attempt": open_attempt,
         "refusal": None if open_attempt else quiz.start_refusal(db.session, enrolment, module, attempts),
         "form": StartQuizForm(),
-        "remedial": progress.remedial_due(enrolment.course, module, _progress_row_or_none(enrolment, module)),
+        "remedial": progress.remedial_due(enrolment.course, module, state.failures.get(module.id, 0)),
     }
 
 
@@ -234,7 +230,11 @@ def start_quiz(enrolment_id: int, module_id: int):
     if module.kind != ModuleKind.QUIZ or not StartQuizForm().validate_on_submit():
         abort(400)
     try:
-        attempt = quiz.open_attempt(db.session, enrolment, module)
+        try:
+            attempt = quiz.open_attempt(db.session, enrolment, module)
+        except IntegrityError:  # another tab started this attempt a moment ago: resume it
+            db.session.rollback()
+            attempt = quiz.open_attempt(db.session, enrolment, module)
     except quiz.QuizError as error:
         db.session.commit()  # an expired attempt may have been closed on the way
         flash(error.message, "danger")
@@ -291,7 +291,8 @@ def _drawn_questions(enrolment: Enrolment, module: Module, attempt: QuizAttempt)
 def _result(enrolment: Enrolment, module: Module, attempt: QuizAttempt) -> dict:
     """Per-question feedback; the correct answers only as the quiz's ``show_answers`` allows."""
     settings = quiz.quiz_settings(module)
-    module_passed = module.id in progress.course_progress(db.session, [enrolment])[enrolment.id].done
+    state = progress.course_progress(db.session, [enrolment])[enrolment.id]
+    module_passed = module.id in state.done
     reveal = quiz.answers_visible(settings, attempt, module_passed)
     questions = {q.id: q for q in module.questions}
     locale, default = current_locale(), enrolment.course.default_locale
@@ -317,7 +318,7 @@ def _result(enrolment: Enrolment, module: Module, attempt: QuizAttempt) -> dict:
         "retry_refusal": quiz.start_refusal(db.session, enrolment, module, attempts),
         "start_form": StartQuizForm(),
         "module_passed": module_passed,
-        "remedial": progress.remedial_due(enrolment.course, module, _progress_row_or_none(enrolment, module)),
+        "remedial": progress.remedial_due(enrolment.course, module, state.failures.get(module.id, 0)),
     }
 
 
