@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nh3
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
@@ -45,7 +46,7 @@ def _video_marker(match: re.Match) -> str:
 def _embed(match: re.Match) -> str:
     src = _EMBED[match[1]].format(match[2])
     return (
-        f'<div class="ratio ratio-16x9 my-3 video-embed"><iframe src="{escape(src)}" title="video" '
+        f'<div class="ratio ratio-16x9 my-3 video-embed"><iframe src="{escape(src)}" title="{escape(_("Video"))}" '
         'allow="encrypted-media; picture-in-picture; fullscreen" loading="lazy" '
         'referrerpolicy="strict-origin-when-cross-origin"></iframe></div>'
     )
@@ -58,8 +59,8 @@ def _resolve_files(tokens, file_url: Callable[[str], str]) -> None:
             _resolve_files(token.children, file_url)
         for attr in ("src", "href"):
             value = token.attrGet(attr)
-            if isinstance(value, str) and value.startswith("files/") and ".." not in value:
-                token.attrSet(attr, file_url(value.removeprefix("files/")))
+            if isinstance(value, str) and value.startswith(("files/", "./files/")) and ".." not in value:
+                token.attrSet(attr, file_url(value.split("files/", 1)[1]))
 
 
 def render_markdown(text: str | None, file_url: Callable[[str], str] | None = None) -> Markup:

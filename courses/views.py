@@ -31,6 +31,7 @@ from courses.models import (
 from courses.questions import question_type
 from lms.extensions import db
 from lms.i18n import current_locale
+from lms.models import Role
 
 bp = Blueprint("courses", __name__)
 
@@ -366,7 +367,7 @@ def course_file(course_id: int, name: str):
     enrolled = db.session.scalar(
         select(Enrolment.id).where(Enrolment.course_id == course_id, Enrolment.user_id == current_user.id).limit(1)
     )
-    if enrolled is None and not current_user.has_role("author", "officer"):
+    if enrolled is None and not current_user.has_role(Role.AUTHOR, Role.OFFICER):
         abort(404)
     folder = content.course_files_dir(current_app.config["ADAL_STORAGE_PATH"], course_id)
     return send_from_directory(folder, name)

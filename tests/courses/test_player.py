@@ -147,13 +147,14 @@ def test_a_video_line_becomes_an_embedded_nocookie_player(client, db, learner):
 def test_attachments_are_served_to_enrolled_people_only(client, db, learner, make, auth):
     app = client.application
 
-    course = build_course(db.session, lesson_body={"en": "[The code (PDF)](files/code.pdf)"})
+    course = build_course(db.session, lesson_body={"en": "[The code (PDF)](files/code.pdf) ![Logo](./files/logo.png)"})
     folder = course_files_dir(app.config["ADAL_STORAGE_PATH"], course.id)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "code.pdf").write_bytes(b"%PDF-1.4 test")
     enrolment = enrol(db.session, learner, course)
     page = _html(client.get(f"/learning/{enrolment.id}/modules/{course.modules[0].id}"))
     assert f'href="/learning/files/{course.id}/code.pdf"' in page
+    assert f'src="/learning/files/{course.id}/logo.png"' in page
     with client.get(f"/learning/files/{course.id}/code.pdf") as response:
         assert response.data == b"%PDF-1.4 test"
     assert client.get(f"/learning/files/{course.id}/../../secret").status_code == 404
@@ -247,3 +248,15 @@ def test_add_months(start, months, expected):
     from datetime import datetime
 
     assert progress.add_months(datetime(*start), months) == datetime(*expected)
+
+
+def test_a_lesson_page_is_a_bounded_number_of_queries(client, db, learner, count_queries):
+    def measure(lessons):
+        course = build_course(db.session, lessons=lessons, attestation=True)
+        enrolment = enrol(db.session, learner, course)
+        client.get(f"/learning/{enrolment.id}/modules/{course.modules[0].id}")  # the first visit writes
+        with count_queries() as statements:
+            assert client.get(f"/learning/{enrolment.id}/modules/{course.modules[0].id}").status_code == 200
+        return len(statements)
+
+    assert measure(2) == measure(9)
