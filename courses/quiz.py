@@ -91,7 +91,7 @@ def open_attempt(session: Session, enrolment: Enrolment, module: Module, now: da
     if current is not None:
         if not is_expired(current, now):
             return current
-        close_expired(session, current, now)
+        close_expired(session, current, now, grace_s=0)  # abandoned for a new one: no grace
     refusal = start_refusal(session, enrolment, module, attempts)
     if refusal is not None:
         raise QuizError(refusal)
@@ -178,10 +178,10 @@ def grade(session: Session, attempt: QuizAttempt, module: Module, answers: dict,
     return True
 
 
-def close_expired(session: Session, attempt: QuizAttempt, now: datetime | None = None) -> bool:
+def close_expired(session: Session, attempt: QuizAttempt, now: datetime | None = None, grace_s: int = GRACE_S) -> bool:
     """Close an attempt whose time ran out without a submit: it counts, with no answers."""
     now = now or utcnow()
-    if attempt.submitted_at is not None or not is_expired(attempt, now, GRACE_S):
+    if attempt.submitted_at is not None or not is_expired(attempt, now, grace_s):
         return False
     return grade(session, attempt, session.get(Module, attempt.module_id), {}, now)
 

@@ -188,6 +188,16 @@ def test_an_expired_open_attempt_is_closed_when_the_next_one_starts(client, db, 
     assert attempt.submitted_at is not None and attempt.passed is False
 
 
+def test_an_attempt_just_past_its_deadline_is_closed_before_a_new_one_starts(client, db, learner):
+    _course, enrolment, module = _setup(db, learner, time_limit_s=60)
+    attempt = _start(client, db, enrolment, module)
+    attempt.deadline_at = utcnow() - timedelta(seconds=1)  # within the submit grace
+    db.session.commit()
+    assert _start(client, db, enrolment, module).number == 2
+    open_attempts = db.session.scalars(select(QuizAttempt).where(QuizAttempt.submitted_at.is_(None))).all()
+    assert [a.number for a in open_attempts] == [2]
+
+
 def test_another_persons_attempt_is_404(client, db, learner, make, auth):
     course = build_course(db.session)
     module = module_of(course, "quiz")
