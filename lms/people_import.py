@@ -11,6 +11,7 @@ import io
 import json
 import re
 import secrets
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -377,6 +378,27 @@ def _compare(row: PlannedRow, person, unit_paths: dict, allowed_paths) -> None:
     row.action = UPDATE if row.values else UNCHANGED
 
 
+#: Words for the columns a plan touches (the review page lists what an update changes).
+FIELD_LABELS = {
+    "full_name": _l("full name"),
+    "kind": _l("kind"),
+    "org_unit_id": _l("unit"),
+    "group": _l("group"),
+    "study_group": _l("group"),
+    "position": _l("position"),
+    "locale": _l("language"),
+}
+
+
+def field_label(name: str) -> str:
+    return str(FIELD_LABELS.get(name, name))
+
+
+def field_labels(names) -> str:
+    """The changed columns of an update, in words: "full name, unit"."""
+    return ", ".join(field_label(name) for name in names)
+
+
 def describe_reason(code: str, params: dict) -> str:
     """The reason a row is rejected, in the reader's language."""
     texts = {
@@ -387,7 +409,11 @@ def describe_reason(code: str, params: dict) -> str:
         "unit_out_of_scope": lambda: _("the unit “%(value)s” is outside the units you manage", **params),
         "person_out_of_scope": lambda: _("this person belongs to a unit outside the units you manage"),
         "bad_language": lambda: _("the language must be kk, ru or en, not “%(value)s”", **params),
-        "too_long": lambda: _("the %(column)s is longer than %(limit)s characters", **params),
+        "too_long": lambda: _(
+            "the %(column)s is longer than %(limit)s characters",
+            column=field_label(params["column"]),
+            limit=params["limit"],
+        ),
         "duplicate": lambda: _("the same e-mail is also on row(s) %(rows)s", **params),
     }
     return texts[code]()
@@ -500,10 +526,21 @@ def _upload_dir() -> Path:
     return path
 
 
+#: A kept upload nobody applied is removed after this many seconds.
+UPLOAD_MAX_AGE = 24 * 3600
+
+
 def keep_upload(data: bytes, filename: str, owner_id: int) -> str:
-    """Store an uploaded file under a random name; the token is all the client ever holds."""
+    """Store an uploaded file under a random name; the token is all the client ever holds.
+
+    Uploads older than a day (checked but never applied) are removed on the way.
+    """
     token = secrets.token_urlsafe(24)
     folder = _upload_dir()
+    stale = time.time() - UPLOAD_MAX_AGE
+    for old in folder.iterdir():
+        if old.stat().st_mtime < stale:
+            old.unlink(missing_ok=True)
     (folder / f"{token}.bin").write_bytes(data)
     (folder / f"{token}.json").write_text(json.dumps({"filename": filename[:200], "owner_id": owner_id}))
     return token

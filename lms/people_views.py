@@ -171,6 +171,7 @@ def import_review(token: str):
         shown=SHOWN_ROWS,
         form=ImportApplyForm(),
         describe=people_import.describe_reason,
+        field_labels=people_import.field_labels,
     )
 
 

@@ -246,3 +246,44 @@ def test_cli_clean_import(runner, db, units):
     assert "Imported: 3 to create" in result.output
     message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "john.smith@example.kz")).one()
     assert "http://adal.test/invitation/" in message.body_text
+
+
+def _generated_csv(rows: int) -> bytes:
+    lines = ["email;full_name;kind;unit;group;position;language"]
+    for n in range(rows):
+        staff = n % 3 == 0  # students and staff interleaved, as in a real export
+        kind, group, position = ("staff", "", "Lecturer") if staff else ("student", f"G-{n}", "")
+        lines.append(f"p{n}@example.kz;Person {n};{kind};FIT-CS;{group};{position};{['kk', 'ru', 'en', ''][n % 4]}")
+    return "\n".join(lines).encode()
+
+
+def test_import_statements_do_not_grow_with_rows(app, db, units, count_queries):
+    """Bulk statements: 40 or 400 people (creates, then updates) cost the same number of queries."""
+
+    def statements(rows: int, name_suffix: str) -> int:
+        data = _generated_csv(rows).replace(b";Person ", f";Person{name_suffix} ".encode())
+        with count_queries() as seen:
+            _apply(app, db, data)
+        return len(seen)
+
+    few, many = statements(40, ""), statements(400, "")  # the 40 exist when the 400 come: updates too
+    assert abs(few - many) <= 2, (few, many)
+    assert many < 20
+    updated, updated_more = statements(40, "x"), statements(400, "x")
+    assert updated_more <= updated + 2 and updated_more < 20
+
+
+def test_kept_uploads_expire(app, db):
+    import os
+    import time
+
+    with app.test_request_context():
+        old = people_import.keep_upload(b"x", "old.csv", 1)
+        folder = Path(app.config["ADAL_STORAGE_PATH"]) / "imports"
+        long_ago = time.time() - people_import.UPLOAD_MAX_AGE - 60
+        for path in folder.glob(f"{old}.*"):
+            os.utime(path, (long_ago, long_ago))
+        fresh = people_import.keep_upload(b"y", "new.csv", 1)
+        assert people_import.load_upload(old, 1) is None
+        assert people_import.load_upload(fresh, 1) == (b"y", "new.csv")
+        assert people_import.load_upload(fresh, 2) is None  # another person's upload

@@ -285,3 +285,36 @@ def test_person_page_shows_current_roles_and_unit(client, auth, officer, make, u
         rf'<option selected value="{units["FIT-CS"].id}"|<option value="{units["FIT-CS"].id}" selected', html
     )
     assert re.search(r'<input[^>]*disabled[^>]*value="admin"|<input[^>]*value="admin"[^>]*disabled', html)
+
+
+def test_web_import_of_an_excel_file_with_an_update(client, auth, *, officer, units, db, make):
+    from openpyxl import Workbook
+
+    make.user("dana@example.kz", full_name="Dana Old", unit=units["FIT"])
+    workbook = Workbook()
+    workbook.active.append(["email", "ФИО", "түрі", "unit", "group"])
+    workbook.active.append(["DANA@example.kz", "Дана Серікқызы", "студент", "FIT-CS", "CS-1"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    auth.login(officer)
+    review = _upload(client, "people.xlsx", buffer.getvalue())
+    page = client.get(review).get_data(as_text=True)
+    assert 'id="count-update">1<' in page
+    assert "update: full name, unit, group" in page
+    client.post(f"{review}/apply", data={"apply": "1"})
+    db.session.expire_all()
+    dana = db.session.scalars(select(User).where(User.email == "dana@example.kz")).one()
+    assert (dana.full_name, dana.org_unit_id, dana.study_group) == ("Дана Серікқызы", units["FIT-CS"].id, "CS-1")
+
+
+def test_scoped_officer_imports_only_into_their_units(client, auth, make, units, db):
+    head = make.user("head@example.kz", unit=units["FIT"])
+    head.roles.append(UserRole(role=Role.OFFICER, scope_unit_id=units["FIT"].id))
+    make.session.commit()
+    auth.login(head)
+    review = _upload(client, "students_bom.csv")  # one of the three is in LAW
+    page = client.get(review).get_data(as_text=True)
+    assert 'id="count-reject">1<' in page and "outside the units you manage" in page
+    client.post(f"{review}/apply", data={"apply_valid": "1"})
+    emails = set(db.session.scalars(select(User.email)))
+    assert "ivan.petrov@example.kz" not in emails and "john.smith@example.kz" in emails
