@@ -108,6 +108,8 @@ def set_active(user_id: int):
     active = form.active.data == "1"
     if not active and person.id == current_user.id:
         flash(_("You cannot deactivate yourself."), "danger")
+    elif Role.ADMIN in person.role_names and not current_user.has_role(Role.ADMIN):
+        flash(_("Only an administrator can deactivate or reactivate an administrator."), "danger")
     elif people.set_active(db.session, person, active):
         db.session.commit()
         flash(_("Reactivated.") if active else _("Deactivated."), "success")

@@ -176,6 +176,9 @@ def test_officer_cannot_take_admin_away(client, auth, officer, *, make, units, d
     _edit(client, admin, units, ["author"])
     db.session.expire_all()
     assert db.session.get(User, admin.id).role_names == {"admin", "author"}
+    client.post(f"/office/people/{admin.id}/active", data={"active": "0"})
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).active is True
 
 
 def test_deactivate_and_reactivate(client, auth, officer, *, make, units, db):
