@@ -338,7 +338,9 @@ def delete_question(question_id: int):
 def preview():
     """Markdown → the sanitized HTML learners will see (the live preview beside each text box)."""
     text = request.form.get("text", "")[:200_000]
-    return render_markdown(text), 200, {"Content-Type": "text/html; charset=utf-8"}
+    course_id = request.args.get("course_id", type=int)
+    file_url = (lambda name: url_for("courses.course_file", course_id=course_id, name=name)) if course_id else None
+    return render_markdown(text, file_url), 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
 @bp.route("/import", methods=["GET", "POST"])

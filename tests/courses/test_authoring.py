@@ -273,6 +273,15 @@ def test_preview_renders_markdown_and_removes_scripts(client, author):
     assert 'href="javascript' not in html
 
 
+def test_preview_points_pack_files_at_the_course_files(client, author, sample):
+    html = client.post(f"/author/preview?course_id={sample.id}", data={"text": "![d](files/diagram.png)"}).get_data(
+        as_text=True
+    )
+    assert f'src="/learning/files/{sample.id}/diagram.png"' in html
+    with client.get(f"/learning/files/{sample.id}/diagram.png") as response:
+        assert response.status_code == 200
+
+
 def test_preview_needs_the_csrf_token(app, client, author, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     assert client.post("/author/preview", data={"text": "x"}).status_code == 400
