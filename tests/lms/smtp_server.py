@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from email import policy
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -76,13 +77,22 @@ class _Handler:
 class SmtpServer:
     """Start with ``start()``; ``url`` is what ``ADAL_SMTP_URL`` should say."""
 
-    def __init__(self, behaviour: SmtpBehaviour | None = None):
+    def __init__(self, behaviour: SmtpBehaviour | None = None, users: dict[str, str] | None = None):
         self.behaviour = behaviour or SmtpBehaviour()
+        self.users = users
         self.received: list[Received] = []
         self.tempfailed = 0
         self.lock = threading.Lock()
         self.port = free_port()
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        auth = {"authenticator": self._authenticate, "auth_require_tls": False} if users else {}
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **auth)
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        """Plain-text AUTH against ``users`` (no TLS here: a loopback test server)."""
+        ok = isinstance(auth_data, LoginPassword) and self.users.get(auth_data.login.decode()) == (
+            auth_data.password.decode()
+        )
+        return AuthResult(success=ok)
 
     @property
     def url(self) -> str:

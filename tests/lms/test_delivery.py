@@ -8,13 +8,16 @@ import time
 import uuid
 from collections import Counter
 from datetime import timedelta
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, update
 
 from lms.database import as_utc, utcnow
-from lms.delivery import DeliverySettings, build_message, claim_due, deliver_outbox
+from lms.delivery import DeliverySettings, _encoded, build_message, claim_due, clean_header_value, deliver_outbox
 from lms.models import OutboxMessage, OutboxStatus, Role
 from lms.scheduler import registered_jobs
 from tests.lms.smtp_server import SmtpBehaviour, SmtpServer
@@ -213,6 +216,16 @@ def test_a_message_without_html_is_plain_text():
     assert str(message["To"]) == "Әлия Сәрсенова <x@example.kz>"
 
 
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_any_subject_is_encoded_into_short_ascii_lines_that_decode_back(text):
+    encoded = _encoded(text, "Subject")
+    assert encoded.isascii()
+    limit = 998 if clean_header_value(text).isascii() else 78  # a long ASCII word cannot be folded
+    assert all(len(line) <= limit for line in f"Subject: {encoded}".split("\r\n"))
+    assert str(make_header(decode_header(encoded))) == clean_header_value(text)
+
+
 def test_abandoned_rows_are_sent_again_with_the_same_message_id(db, smtp):
     queue(db, 5)
     claimed = claim_due(db.session, 3, utcnow(), utcnow() - timedelta(seconds=1))  # a crashed run's claim
@@ -240,6 +253,17 @@ def test_held_and_future_rows_wait(db, smtp):
     queue(db, 2, start=2, next_attempt_at=utcnow() + timedelta(hours=1))
     assert deliver_outbox(db.session, settings_for(smtp)).sent == 0
     assert smtp.received == []
+
+
+def test_smtp_auth_from_the_url(db):
+    server = SmtpServer(users={"adal@metu.kz": "s3cret:/?"}).start()
+    try:
+        queue(db, 2)
+        url = f"smtp://adal%40metu.kz:s3cret%3A%2F%3F@127.0.0.1:{server.port}"
+        assert deliver_outbox(db.session, settings_for(None, smtp_url=url)).sent == 2
+        assert len(server.received) == 2
+    finally:
+        server.stop()
 
 
 def test_rate_limit_spaces_the_messages(db, smtp):
