@@ -207,10 +207,17 @@ def _bulk_figures(workdir: Path, count: int) -> dict:
         results = pool.map(_render_batch, batches, chunksize=1)
         elapsed = time.perf_counter() - start
     last: dict[int, tuple[int, float, float]] = {}
+    samples: dict[int, list[tuple[int, float]]] = {}
     for pid, renders, rss, rss_start in results:
+        samples.setdefault(pid, []).append((renders, rss))
         if rss_start is not None and (pid not in last or renders > last[pid][0]):
             last[pid] = (renders, rss, rss_start)
     growth = {pid: round(rss - start, 1) for pid, (_renders, rss, start) in last.items()}
+    # Flat means the second half of a worker's renders adds (almost) nothing.
+    second_half = []
+    for pid, (renders, rss, _start) in last.items():
+        middle = min(samples[pid], key=lambda sample: abs(sample[0] - renders / 2))
+        second_half.append(round(rss - middle[1], 1))
     return {
         "bulk_certificates": count,
         "bulk_processes": 2,
@@ -219,6 +226,7 @@ def _bulk_figures(workdir: Path, count: int) -> dict:
         "bulk_worker_renders": [renders for renders, _rss, _start in last.values()],
         "bulk_worker_rss_mb": [round(rss, 1) for _renders, rss, _start in last.values()],
         "bulk_worker_rss_growth_mb": list(growth.values()),
+        "bulk_worker_rss_growth_second_half_mb": second_half,
         "bulk_rss_growth_target_mb": 20,
     }
 

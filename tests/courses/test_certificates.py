@@ -18,6 +18,7 @@ from courses.models import Certificate, CertificateExport, Enrolment, EnrolmentS
 from lms.database import utcnow
 from lms.models import AuditEvent, Role, UserRole
 from lms.pdf import StaticOnlyFetcher, render_pdf, static_base_url
+from lms.scheduler import registered_jobs
 from lms.signals import course_completed
 from tests.courses.builders import build_course, enrol
 
@@ -171,6 +172,10 @@ def test_verification_says_revoked_and_the_revocation_is_audited(client, auth, m
     status, state, body = _verify_state(client, cert.code)
     assert (status, state) == (200, "revoked")
     assert "someone else" not in body  # the reason stays in the office
+    auth.logout()
+    auth.login(learner)
+    assert client.get(f"/certificates/{cert.id}.pdf").status_code == 404
+    assert 'data-state="revoked"' in client.get("/certificates").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -220,13 +225,14 @@ def test_my_certificates_shows_expired(client, auth, db, course, learner):
     complete(db, enrol(db.session, learner, course), when=utcnow() - timedelta(days=400))
     auth.login(learner)
     page = client.get("/certificates").get_data(as_text=True)
-    assert "Expired" in page
+    assert 'data-state="expired"' in page
 
 
 def test_reissue_after_name_correction_keeps_the_code_and_is_audited(client, auth, make, db, course, learner):
     cert = complete(db, enrol(db.session, learner, course))
     old_sha = cert.pdf_sha256
     auth.login(make.user(roles=[Role.OFFICER]))
+    assert KAZAKH_NAME in client.get(f"/office/certificates/{cert.id}").get_data(as_text=True)
     response = client.post(f"/office/certificates/{cert.id}/reissue", data={"holder_name": "Әсем Қасымова"})
     assert response.status_code == 302
     db.session.expire_all()
@@ -283,7 +289,8 @@ def test_office_list_is_a_bounded_number_of_queries(client, auth, make, db, cour
     assert len(many) == len(few)
 
 
-def test_zip_holds_one_pdf_per_completion(client, auth, make, db, course):
+def test_zip_holds_one_pdf_per_completion(app, client, auth, make, db, course):
+    assert "certificate-exports" in {job.id for job in registered_jobs(app)}
     holders = [make.user() for _ in range(3)]
     codes = {complete(db, enrol(db.session, person, course)).code for person in holders}
     other_course = build_course(db.session, slug="other")
