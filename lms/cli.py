@@ -94,6 +94,14 @@ def serve_command(host: str, port: int) -> None:
             scheduler.shutdown(wait=False)
 
 
+def _terminal_language() -> str:
+    """The operator's language from ``LANG`` (``kk_KZ.UTF-8``, ``ru_RU.UTF-8``), else English."""
+    import os
+
+    code = (os.environ.get("LANG") or "")[:2]
+    return code if code in ("kk", "ru") else "en"
+
+
 @click.group("people")
 def people_group() -> None:
     """People: import students and staff from CSV or XLSX."""
@@ -103,19 +111,26 @@ def people_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Only show what would change; write nothing.")
 @click.option("--only-valid", is_flag=True, help="Import the valid rows even when others are rejected.")
+@click.option(
+    "--language",
+    type=click.Choice(["kk", "ru", "en"]),
+    default=_terminal_language,
+    help="Language of the messages (default: from LANG, else English).",
+)
 @with_appcontext
-def people_import_command(file: str, dry_run: bool, only_valid: bool) -> None:
+def people_import_command(file: str, dry_run: bool, only_valid: bool, language: str) -> None:
     """Import people from FILE; exits non-zero when rejected rows stop the import."""
     from pathlib import Path
 
     from flask import current_app
+    from flask_babel import force_locale
     from flask_babel import gettext as _
 
     from lms import people_import
 
     app = current_app._get_current_object()
     # Invitation links are built with url_for, which needs a request to know the site.
-    with app.test_request_context(base_url=app.config["ADAL_BASE_URL"]):
+    with app.test_request_context(base_url=app.config["ADAL_BASE_URL"]), force_locale(language):
         try:
             columns, body = people_import.read_table(Path(file).read_bytes())
         except people_import.ImportFileError as error:

@@ -223,7 +223,7 @@ def test_missing_required_column_is_a_file_error(db):
 
 
 def test_cli_dry_run_writes_nothing_and_lists_rejected_rows(runner, db, units):
-    result = runner.invoke(args=["people", "import", str(DATA / "bad_rows_tab.csv"), "--dry-run"])
+    result = runner.invoke(args=["people", "import", "--language", "en", str(DATA / "bad_rows_tab.csv"), "--dry-run"])
     assert result.exit_code == 1
     assert "row 4: nowhere@example.kz" in result.output
     assert "2 to create" in result.output and "6 rejected" in result.output
@@ -231,17 +231,17 @@ def test_cli_dry_run_writes_nothing_and_lists_rejected_rows(runner, db, units):
 
 
 def test_cli_import_refused_then_only_valid(runner, db, units):
-    refused = runner.invoke(args=["people", "import", str(DATA / "bad_rows_tab.csv")])
+    refused = runner.invoke(args=["people", "import", "--language", "en", str(DATA / "bad_rows_tab.csv")])
     assert refused.exit_code == 1
     assert db.session.scalar(select(func.count(User.id))) == 0
-    done = runner.invoke(args=["people", "import", str(DATA / "bad_rows_tab.csv"), "--only-valid"])
+    done = runner.invoke(args=["people", "import", "--language", "en", str(DATA / "bad_rows_tab.csv"), "--only-valid"])
     assert done.exit_code == 0, done.output
     assert db.session.scalar(select(func.count(User.id))) == 2
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
 
 
 def test_cli_clean_import(runner, db, units):
-    result = runner.invoke(args=["people", "import", str(DATA / "students_cp1251.csv")])
+    result = runner.invoke(args=["people", "import", "--language", "en", str(DATA / "students_cp1251.csv")])
     assert result.exit_code == 0, result.output
     assert "Imported: 3 to create" in result.output
     message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == "john.smith@example.kz")).one()
