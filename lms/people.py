@@ -42,8 +42,12 @@ def people_query(session: Session, viewer: User, filters: PeopleFilter):
     if paths is not None and not viewer.has_role(Role.ADMIN):
         query = query.where(_under_paths(paths))
     if filters.q:
-        pattern = f"%{_escape_like(filters.q.strip().lower())}%"
-        query = query.where(or_(User.email.like(pattern, escape="\\"), User.full_name.ilike(pattern, escape="\\")))
+        # SQLite folds only ASCII case, so a Cyrillic name is also tried as typed and capitalised.
+        text = filters.q.strip()
+        patterns = {f"%{_escape_like(v)}%" for v in (text, text.lower(), text.title())}
+        conditions = [User.full_name.ilike(p, escape="\\") for p in patterns]
+        conditions.append(User.email.like(f"%{_escape_like(text.lower())}%", escape="\\"))
+        query = query.where(or_(*conditions))
     if filters.unit_id:
         unit = session.get(OrgUnit, filters.unit_id)
         query = query.where(_under_paths([unit.path] if unit else []))

@@ -63,14 +63,17 @@ def test_list_searches_and_filters(client, auth, officer, make, units):
     make.user("aigerim@example.kz", full_name="Aigerim Nurlanova", unit=units["FIT-CS"])
     make.user("ivan@example.kz", full_name="Ivan Petrov", unit=units["LAW"], kind=PersonKind.STAFF)
     make.user("gone@example.kz", full_name="Gone Person", unit=units["FIT"], active=False)
+    make.user("dana@example.kz", full_name="Дана Серікқызы", unit=units["LAW"])
     auth.login(officer)
 
     def names(**query):
         html = client.get("/office/people/", query_string=query).get_data(as_text=True)
         return set(re.findall(r'href="/office/people/\d+">([^<]+)</a>', html))
 
-    assert names() == {"Aigerim Nurlanova", "Ivan Petrov", officer.full_name}
+    assert names() == {"Aigerim Nurlanova", "Ivan Petrov", "Дана Серікқызы", officer.full_name}
     assert names(q="NURLAN") == {"Aigerim Nurlanova"}
+    assert names(q="ерікқызы") == {"Дана Серікқызы"}
+    assert names(q="дана") == {"Дана Серікқызы"}
     assert names(q="ivan@") == {"Ivan Petrov"}
     assert names(unit=units["FIT"].id, active="") == {"Aigerim Nurlanova", "Gone Person"}  # with sub-units
     assert names(kind="staff") == {"Ivan Petrov", officer.full_name}
