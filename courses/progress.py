@@ -26,6 +26,7 @@ from courses.models import (
     ModuleKind,
     ModuleProgress,
 )
+from lms import audit
 from lms.database import as_utc, localized, utcnow
 from lms.signals import course_completed
 
@@ -201,6 +202,12 @@ def accept_attestation(
     visit(enrolment, module, now)
     progress_row(session, enrolment, module).completed_at = now
     session.flush()
+    audit.record(
+        session,
+        "course.attestation_accepted",
+        attestation,
+        details={"version": version, "sha256": attestation.document_sha256, "module": module.key},
+    )
     check_completion(session, enrolment, now)
     return attestation
 
@@ -300,5 +307,6 @@ def check_completion(session: Session, enrolment: Enrolment, now: datetime | Non
         return False
     for name, value in values.items():
         set_committed_value(enrolment, name, value)
+    audit.record(session, "course.completed", enrolment, details={"course": enrolment.course_slug, "score": score})
     course_completed.send(current_app._get_current_object(), session=session, enrolment=enrolment)
     return True

@@ -12,6 +12,7 @@ from courses import progress
 from courses.content import course_files_dir
 from courses.models import Attestation, EnrolmentStatus, ModuleProgress, QuizAttempt
 from lms.database import as_utc, utcnow
+from lms.models import AuditEvent
 from lms.signals import course_completed
 from tests.courses.builders import answer_form, build_course, enrol, module_of
 
@@ -189,6 +190,9 @@ def test_attestation_records_version_hash_and_time_and_a_new_version_needs_a_new
     _accept(client, enrolment, code)
     versions = db.session.scalars(select(Attestation.document_version).order_by(Attestation.id)).all()
     assert versions == ["2026-1", "2027-1"]
+    events = db.session.scalars(select(AuditEvent).filter_by(action="course.attestation_accepted")).all()
+    assert [e.details["version"] for e in events] == versions
+    assert {e.actor_id for e in events} == {learner.id}
 
 
 def test_minimum_reading_time_is_enforced_on_the_server(client, db, learner):
