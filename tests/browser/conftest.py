@@ -12,6 +12,7 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from lms import create_app
+from lms.extensions import db as _db
 
 CHROMIUM = os.environ.get("ADAL_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -47,6 +48,8 @@ def live_server(live_app):
     live_app.config["ADAL_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     yield live_app.config["ADAL_BASE_URL"]
     server.shutdown()
+    with live_app.app_context():  # close the server threads' pooled connections before the database is dropped
+        _db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
