@@ -15,16 +15,16 @@ def init_app(app: Flask) -> None:
     from lms.demo import add_demo_seeder
 
     courses_cli.init_app(app)
+    from courses import views as learner_views
+    from lms.navigation import add_nav_item
+
+    app.register_blueprint(learner_views.bp)
+    add_nav_item(app, "courses.my_learning", _l("My learning"))  # first in the menu
     from courses import enrolment, office_views
 
     enrolment.init_app(app)
     office_views.init_app(app)
     certificates.init_app(app)
-    from courses import views as learner_views
-    from lms.navigation import add_nav_item
-
-    app.register_blueprint(learner_views.bp)
-    add_nav_item(app, "courses.my_learning", _l("My learning"))
     add_demo_seeder(packs.seed_bundled_packs)
     from courses import authoring_views
     from lms.models import Role
