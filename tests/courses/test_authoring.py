@@ -358,3 +358,51 @@ def test_course_list_is_a_bounded_number_of_queries(client, author, db, count_qu
     assert page.status_code == 200
     assert len(many) == len(few)
     assert len(re.findall(r"course-\d", client.get("/author/").get_data(as_text=True))) >= 8
+
+
+def _form_post_data(form) -> dict:
+    """What a browser would send back for a filled-in form."""
+    data = {}
+    for field in form:
+        for item in field if field.type == "FieldList" else [field]:
+            for sub in item.form if item.type == "FormField" else [item]:
+                if sub.type == "BooleanField":
+                    if sub.data:
+                        data[sub.name] = "y"
+                elif sub.type not in ("SubmitField", "CSRFTokenField") and sub.data not in (None, ""):
+                    data[sub.name] = sub.data
+    return data
+
+
+def test_every_kind_of_question_saves_back_unchanged_from_its_edit_form(app, client, author, sample, db):
+    from courses.authoring_forms import QuestionForm
+
+    quiz = sample.modules[1]
+    before = {q.key: (q.kind, q.options, q.answer, q.text, q.explanation, q.points) for q in quiz.questions}
+    for question in quiz.questions:
+        assert client.get(f"/author/questions/{question.id}").status_code == 200
+        with app.test_request_context():
+            form = QuestionForm(formdata=None)
+            form.fill(question)
+            data = _form_post_data(form)
+        response = client.post(f"/author/questions/{question.id}", data=data)
+        assert response.status_code == 302, (question.kind, response.get_data(as_text=True)[-3000:])
+    db.session.expire_all()
+    after = {q.key: (q.kind, q.options, q.answer, q.text, q.explanation, q.points) for q in quiz.questions}
+    assert after == before
+
+
+def test_course_settings_and_module_deletion(client, author, sample, db):
+    assert client.get(f"/author/courses/{sample.id}/settings").status_code == 200
+    response = client.post(
+        f"/author/courses/{sample.id}/settings",
+        data={"default_locale": "kk", "audience": "students", "pass_mark": 60, "title_kk": "Жаңа", "title_ru": "Новый"},
+    )
+    assert response.status_code == 302
+    lesson = sample.modules[0]
+    client.post(f"/author/modules/{lesson.id}/delete")
+    db.session.expire_all()
+    course = db.session.get(Course, sample.id)
+    assert (course.default_locale, course.audience_hint, course.pass_mark) == ("kk", "students", 60)
+    assert course.title == {"kk": "Жаңа", "ru": "Новый"}
+    assert [(m.key, m.position) for m in course.modules] == [("final-quiz", 0), ("code-acceptance", 1)]
