@@ -271,7 +271,8 @@ def end_assignment(assignment_id: int):
 def audience_count():
     """How many active people an audience matches, as JSON for the builder's live count.
 
-    Takes the builder's fields, or a whole rule as JSON in ``rule`` (campaigns use that).
+    An incomplete rule answers ``{"error": why}``. Takes the builder's fields, or a whole rule as
+    JSON in ``rule`` (campaigns use that).
     """
     try:
         if "rule" in request.args:
@@ -282,8 +283,8 @@ def audience_count():
             rule = validate_rule(raw, db.session)
         else:
             rule = AudienceCountForm(request.args).rule()
-    except AudienceError as error:
-        return jsonify(error=str(error)), 400
+    except AudienceError as error:  # a rule half-built in the form: say what it lacks
+        return jsonify(error=str(error))
     count = count_audience(db.session, rule)
     return jsonify(
         count=count,
