@@ -1,24 +1,27 @@
 """``flask --app app courses import PATH [--publish]`` and ``courses export SLUG PATH``."""
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from courses.models import Course
-from courses.packs import PackInvalid, export_course, import_pack, load_pack
+from courses.packs import PackInvalid, export_course, import_pack, load_pack, load_pack_zip
 from lms.extensions import db
 
 courses_cli = AppGroup("courses", help="Course packs: import and export.")
 
 
 @courses_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--publish", is_flag=True, help="Publish the new version at once.")
-def import_command(path: str, publish: bool) -> None:
-    """Import the pack folder PATH as a new course version (nothing is imported on any error)."""
+def import_command(path: Path, publish: bool) -> None:
+    """Import the pack folder (or zip) PATH as a new course version (nothing is imported on any error)."""
     try:
-        course = import_pack(db.session, load_pack(path), publish=publish)
+        data = load_pack_zip(path.read_bytes()) if path.is_file() else load_pack(path)
+        course = import_pack(db.session, data, publish=publish)
     except PackInvalid as exc:
         db.session.rollback()
         for error in exc.errors:

@@ -1,6 +1,7 @@
 """Course packs: loading with errors at file:line, importing all or nothing, exporting back, the CLI."""
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,16 @@ def test_cli_import_and_export(runner, db, tmp_path):
     assert result.exit_code == 0, result.output
     assert load_pack(tmp_path / "out") == load_pack(SAMPLE)
     assert runner.invoke(args=["courses", "export", "nothing", str(tmp_path / "x")]).exit_code != 0
+
+
+def test_cli_imports_a_zip_too(runner, db, tmp_path):
+    archive = tmp_path / "pack.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name, content in read_folder(SAMPLE).items():
+            zipped.writestr(f"sample-course/{name}", content)
+    result = runner.invoke(args=["courses", "import", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert _count(db, Course) == 1
 
 
 def test_cli_import_of_a_broken_pack_prints_errors_and_imports_nothing(runner, db, tmp_path):
