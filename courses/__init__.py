@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     office_views.init_app(app)
     certificates.init_app(app)
     add_demo_seeder(packs.seed_bundled_packs)
+    add_demo_seeder(enrolment.seed_demo_assignments)  # after the packs: assigns them
     from courses import authoring_views
     from lms.models import Role
 

@@ -202,6 +202,39 @@ def enrol_changed_people(sender: Flask, session: Session, user_ids: list[int], *
         sync_assignments(session, user_ids=ids[start : start + IMPORT_CHUNK])
 
 
+#: The demo assigns each bundled course to the people its ``audience`` hint names.
+DEMO_AUDIENCES = {"all": {"kind": "all"}, "staff": {"kind": "staff"}, "students": {"kind": "students"}}
+DEMO_DUE_DAYS = 30
+
+
+def seed_demo_assignments(session: Session) -> None:
+    """The demo: every published course assigned to its intended people, due in a month, then enrolled."""
+    if session.scalar(select(Assignment.id).limit(1)) is not None:
+        return
+    newest = aliased(Course)
+    courses = session.scalars(
+        select(Course)
+        .where(
+            Course.status == CourseStatus.PUBLISHED,
+            ~select(newest.id)
+            .where(newest.slug == Course.slug, newest.status == CourseStatus.PUBLISHED, newest.version > Course.version)
+            .exists(),
+        )
+        .order_by(Course.slug)
+    )
+    for course in courses:
+        session.add(
+            Assignment(
+                course_slug=course.slug,
+                audience=DEMO_AUDIENCES.get(course.audience_hint, DEMO_AUDIENCES["all"]),
+                due_days=DEMO_DUE_DAYS,
+                recurrence_months=course.validity_months,
+            )
+        )
+    session.flush()
+    sync_assignments(session)
+
+
 def init_app(app: Flask) -> None:
     """Sync assignments every minute in the scheduler, and enrol imported people at once."""
     from lms.scheduler import register_job

@@ -241,3 +241,22 @@ def test_learner_in_progress_keeps_their_version_when_a_new_one_is_published(db,
 
     versions = {e.user_id: e.course_id for e in _enrolments(db)}
     assert versions == {learner.id: first.id, newcomer.id: second.id}
+
+
+def test_demo_assigns_each_bundled_course_to_its_people(db, make):
+    from courses.enrolment import seed_demo_assignments
+
+    _course(db, slug="for-staff").audience_hint = "staff"
+    _course(db, slug="for-all", validity_months=12)
+    db.session.commit()
+    staff, student = make.user(kind=PersonKind.STAFF), make.user()
+
+    seed_demo_assignments(db.session)
+    seed_demo_assignments(db.session)  # seeding twice assigns nothing twice
+    db.session.commit()
+
+    assignments = {a.course_slug: a for a in db.session.scalars(select(Assignment))}
+    assert assignments["for-staff"].audience == {"kind": "staff"}
+    assert (assignments["for-all"].audience, assignments["for-all"].recurrence_months) == ({"kind": "all"}, 12)
+    enrolled = {(e.user_id, e.course_slug) for e in _enrolments(db)}
+    assert enrolled == {(staff.id, "for-staff"), (staff.id, "for-all"), (student.id, "for-all")}
