@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
-from courses.packs import KEY_RE, SLUG_RE, check_question, latest_version
+from courses.packs import KEY_RE, SLUG_RE, check_question, latest_version, store_files
 from courses.packs import gettext_if_request as _
 from lms.config import LOCALES
 
@@ -66,6 +66,7 @@ def create_course(session: Session, slug: str, settings: dict) -> Course:
     update_course(course, settings)
     session.add(course)
     session.flush()
+    store_files(course, {})
     return course
 
 

@@ -790,11 +790,15 @@ def import_pack(session: Session, data: dict, publish: bool = False) -> Course:
         course.published_at = utcnow()
     session.add(course)
     session.flush()
-    _write_files(course, data.get("files", {}))
+    store_files(course, data.get("files", {}))
     return course
 
 
-def _write_files(course: Course, files: dict[str, bytes]) -> None:
+def store_files(course: Course, files: dict[str, bytes]) -> None:
+    """Make ``files`` (``files/…`` paths) the attachments of a new course version, and nothing else.
+
+    A folder left by a rolled-back import whose id SQLite hands out again is cleared first.
+    """
     target = files_dir(course)
     if target.exists():
         shutil.rmtree(target)

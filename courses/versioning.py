@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courses.models import Course, CourseStatus, Module, Question
-from courses.packs import course_problems, files_dir, latest_version
+from courses.packs import course_problems, files_dir, latest_version, store_files
 from courses.packs import gettext_if_request as _
 from lms.database import utcnow
 
@@ -114,8 +114,9 @@ def new_draft_version(session: Session, source: Course) -> Course:
         )
     session.add(copy)
     session.flush()
+    store_files(copy, {})
     if files_dir(source).exists():
-        shutil.copytree(files_dir(source), files_dir(copy), dirs_exist_ok=True)
+        shutil.copytree(files_dir(source), files_dir(copy))
     return copy
 
 
