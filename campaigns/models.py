@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.database import utcnow
+from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 
 
@@ -63,9 +63,9 @@ class Campaign(db.Model):
     #: After this many reminders a person's unit head gets them in a daily digest (0: never).
     escalate_after: Mapped[int] = mapped_column(default=0)
     template_key: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     steps: Mapped[list[CampaignStep]] = relationship(
         back_populates="campaign", order_by="CampaignStep.position", cascade="all, delete-orphan"
@@ -118,7 +118,7 @@ class CampaignStep(db.Model):
     subject: Mapped[dict] = mapped_column(JSON, default=dict)  #: per locale, with placeholders
     body: Mapped[dict] = mapped_column(JSON, default=dict)  #: Markdown per locale, with placeholders
     timing: Mapped[str] = mapped_column(String(16), default=StepTiming.NOW)
-    send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: A cron rule such as ``0 10 * * 1#1`` (first Monday of the month at 10:00).
     cron: Mapped[str | None] = mapped_column(String(64))
     delay_days: Mapped[int | None]
@@ -127,10 +127,10 @@ class CampaignStep(db.Model):
     #: Relative to the due date: repeat every N days until the person completes.
     repeat_days: Mapped[int | None]
     #: When the scheduler should next look at this step (``None``: nothing more to do).
-    next_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The step has started sending; from then on it cannot be edited.
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     campaign: Mapped[Campaign] = relationship(back_populates="steps")
 
@@ -148,6 +148,6 @@ class EmailPreference(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     category: Mapped[str] = mapped_column(String(32))
-    unsubscribed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    unsubscribed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Which campaign's link was used, for the campaign report.
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     Index,
     LargeBinary,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from lms.database import utcnow
+from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.models import User
 
@@ -57,8 +56,8 @@ class Course(db.Model):
     remedial_after_failures: Mapped[int | None]
     #: Who the course is meant for: "all", "staff", "students" (a hint for the office).
     audience_hint: Mapped[str] = mapped_column(String(16), default="all")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
@@ -124,15 +123,15 @@ class Assignment(db.Model):
     course_slug: Mapped[str] = mapped_column(String(100), index=True)
     #: An audience rule (see ``courses.audience``), e.g. {"kind": "unit", "unit_id": 3, "sub": true}.
     audience: Mapped[dict] = mapped_column(JSON)
-    due_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Days after enrolment, used when ``due_date`` is empty.
     due_days: Mapped[int | None]
     #: Months between cycles ("every 12 months"); ``None`` for once.
     recurrence_months: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EnrolmentStatus(enum.StrEnum):
@@ -159,14 +158,14 @@ class Enrolment(db.Model):
     #: 1 for the first time, 2 for the first recertification, …
     cycle: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default=EnrolmentStatus.NOT_STARTED)
-    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     #: Percent, the average of the quizzes' kept scores.
     score: Mapped[int | None]
     #: When the completion stops being valid (completion + validity), if it ever does.
-    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_module_id: Mapped[int | None] = mapped_column(ForeignKey("course_module.id"))
 
     user: Mapped[User] = relationship()
@@ -180,7 +179,7 @@ class ModuleProgress(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("course_module.id"))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Failed quiz attempts since the lesson was last re-read (remedial path).
     failures: Mapped[int] = mapped_column(default=0)
     #: Best or last score kept by the quiz's grading rule.
@@ -200,9 +199,9 @@ class QuizAttempt(db.Model):
     seed: Mapped[int]
     #: [{"question_id": 5, "options": ["c", "a", "b"]}] in the order shown.
     draw: Mapped[list] = mapped_column(JSON)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answers: Mapped[dict | None] = mapped_column(JSON)
     #: Per question: {"question_id": {"correct": bool, "points": float}}.
     results: Mapped[dict | None] = mapped_column(JSON)
@@ -223,7 +222,7 @@ class Attestation(db.Model):
     #: SHA-256 of the document text as shown to the person.
     document_sha256: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(8))
-    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Certificate(db.Model):
@@ -243,9 +242,9 @@ class Certificate(db.Model):
     locale: Mapped[str] = mapped_column(String(8))
     #: "single" or "kk-ru" (bilingual).
     layout: Mapped[str] = mapped_column(String(16), default="single")
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -278,5 +277,5 @@ class CertificateExport(db.Model):
     #: The zip's path relative to ``ADAL_STORAGE_PATH``.
     file_path: Mapped[str | None] = mapped_column(String(300))
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

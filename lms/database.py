@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import event
+from sqlalchemy import DateTime, TypeDecorator, event
 from sqlalchemy.engine import Engine
 
 from lms.config import LOCALES
@@ -21,6 +21,26 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware time, stored as UTC on every database.
+
+    PostgreSQL keeps the zone itself; SQLite would store the wall time of whatever zone the value
+    had and give it back naive, so a send time typed in Almaty would fire five hours late.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return as_utc(value)
 
 
 def localized(texts: dict | None, locale: str) -> tuple[str, str | None]:

@@ -1,6 +1,6 @@
 """Languages: which one a request speaks, and the helpers templates use to format in it."""
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -17,7 +17,9 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen
-    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+    return request.accept_languages.best_match(LOCALES) or current_app.config.get(
+        "BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE
+    )
 
 
 def current_locale() -> str:

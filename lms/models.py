@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.database import localized, utcnow
+from lms.database import UTCDateTime, localized, utcnow
 from lms.extensions import db
 
 
@@ -65,8 +65,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     #: ``None`` until the person sets a password through their invitation link.
     password_hash: Mapped[str | None] = mapped_column(String(256))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     org_unit: Mapped[OrgUnit | None] = relationship()
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan", lazy="selectin")
@@ -117,7 +117,7 @@ class AuditEvent(db.Model):
     __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     #: Dotted verb, e.g. ``auth.login``, ``people.import``, ``certificate.revoke``.
     action: Mapped[str] = mapped_column(String(64))
@@ -160,12 +160,12 @@ class OutboxMessage(db.Model):
     campaign_step_id: Mapped[int | None] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SchedulerLease(db.Model):
@@ -177,4 +177,4 @@ class SchedulerLease(db.Model):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     #: Who holds it: host, process id and a random part.
     holder: Mapped[str] = mapped_column(String(128))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

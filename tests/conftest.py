@@ -11,6 +11,7 @@ import re
 import uuid
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -59,10 +60,20 @@ def app(database_url, tmp_path_factory):
             "ADAL_BASE_URL": "http://adal.test",
             "ADAL_STORAGE_PATH": str(storage),
             "SERVER_NAME": None,
+            # Messages built outside a request (CLI, jobs, validation) read in English in tests;
+            # visitors still default to Kazakh (see test_visitors_default_to_kazakh).
+            "BABEL_DEFAULT_LOCALE": "en",
         }
     )
     with app.app_context():
         _db.create_all()
+
+    @app.before_request
+    def _fresh_g_as_in_production():
+        """Tests keep an app context pushed, so requests would share ``g`` (locale, signed-in user)."""
+        for key in list(vars(g)):
+            delattr(g, key)
+
     yield app
     with app.app_context():
         _db.session.remove()
@@ -98,7 +109,10 @@ def _fresh_rate_limits(app):
 
 @pytest.fixture
 def client(app, db):
-    return app.test_client()
+    """A test client whose browser asks for English (the default for visitors is Kazakh)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture
