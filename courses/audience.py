@@ -47,7 +47,7 @@ class Rule:
     def condition(self, rule: dict) -> ColumnElement[bool]:
         raise NotImplementedError
 
-    def describe(self, session: Session | None, rule: dict, locale: str) -> str:
+    def describe(self, names: Names, rule: dict, locale: str) -> str:
         raise NotImplementedError
 
 
@@ -66,7 +66,7 @@ class Everyone(Rule):
     def condition(self, rule):
         return true()
 
-    def describe(self, session, rule, locale):
+    def describe(self, names, rule, locale):
         return _("everyone")
 
 
@@ -77,7 +77,7 @@ class Staff(Rule):
     def condition(self, rule):
         return User.kind == PersonKind.STAFF
 
-    def describe(self, session, rule, locale):
+    def describe(self, names, rule, locale):
         return _("all staff")
 
 
@@ -88,7 +88,7 @@ class Students(Rule):
     def condition(self, rule):
         return User.kind == PersonKind.STUDENT
 
-    def describe(self, session, rule, locale):
+    def describe(self, names, rule, locale):
         return _("all students")
 
 
@@ -110,9 +110,8 @@ class Unit(Rule):
         subtree = select(OrgUnit.id).where(OrgUnit.path.startswith(root_path))
         return User.org_unit_id.in_(subtree)
 
-    def describe(self, session, rule, locale):
-        unit = session.get(OrgUnit, rule["unit_id"]) if session is not None else None
-        name = unit.display_name(locale) if unit else f"#{rule['unit_id']}"
+    def describe(self, names, rule, locale):
+        name = names.unit(rule["unit_id"], locale)
         if rule.get("sub", True):
             return _("%(unit)s and its sub-units", unit=name)
         return name
@@ -131,7 +130,7 @@ class Group(Rule):
     def condition(self, rule):
         return User.study_group == rule["group"]
 
-    def describe(self, session, rule, locale):
+    def describe(self, names, rule, locale):
         return _("study group %(group)s", group=rule["group"])
 
 
@@ -156,7 +155,7 @@ class People(Rule):
     def condition(self, rule):
         return User.email.in_(rule["emails"])
 
-    def describe(self, session, rule, locale):
+    def describe(self, names, rule, locale):
         n = len(rule["emails"])
         return ngettext("%(num)s listed person", "%(num)s listed people", n)
 
@@ -186,8 +185,8 @@ class CourseRule(Rule):
     def enrolment(self, rule) -> ColumnElement[bool]:
         raise NotImplementedError
 
-    def describe(self, session, rule, locale):
-        return self.words(course_title(session, rule["course"], locale), rule.get("days"))
+    def describe(self, names, rule, locale):
+        return self.words(names.course(rule["course"], locale), rule.get("days"))
 
     def words(self, course: str, days: int | None) -> str:
         raise NotImplementedError
@@ -265,8 +264,8 @@ class AnyOf(Rule):
     def condition(self, rule):
         return or_(false(), *(RULES[part["kind"]].condition(part) for part in rule["rules"]))
 
-    def describe(self, session, rule, locale):
-        return _(" or ").join(RULES[part["kind"]].describe(session, part, locale) for part in rule["rules"])
+    def describe(self, names, rule, locale):
+        return _(" or ").join(RULES[part["kind"]].describe(names, part, locale) for part in rule["rules"])
 
 
 def _positive_int(value, message: str) -> int:
@@ -311,19 +310,43 @@ def count_audience(session: Session, rule: dict) -> int:
     return session.scalar(select(func.count()).select_from(audience_user_ids(rule).subquery())) or 0
 
 
+class Names:
+    """The unit names and course titles descriptions need, each looked up once (all units in one query)."""
+
+    def __init__(self, session: Session | None):
+        self.session = session
+        self._units: dict[int, OrgUnit] | None = None
+        self._titles: dict[str, dict] = {}
+
+    def unit(self, unit_id: int, locale: str) -> str:
+        if self._units is None:
+            self._units = {u.id: u for u in self.session.scalars(select(OrgUnit))} if self.session else {}
+        unit = self._units.get(unit_id)
+        return unit.display_name(locale) if unit else f"#{unit_id}"
+
+    def course(self, slug: str, locale: str) -> str:
+        """The title of the newest version of a course, or its slug when there is none."""
+        if slug not in self._titles and self.session is not None:
+            query = select(Course.title).where(Course.slug == slug).order_by(Course.version.desc()).limit(1)
+            self._titles[slug] = self.session.scalar(query) or {}
+        return localized(self._titles.get(slug), locale)[0] or slug
+
+
+def _default_session(session: Session | None) -> Session:
+    if session is not None:
+        return session
+    from lms.extensions import db
+
+    return db.session
+
+
 def describe_rule(rule: dict, locale: str, session: Session | None = None) -> str:
     """The rule in words in ``locale``, e.g. "Faculty of IT and its sub-units or all staff"."""
-    if session is None:
-        from lms.extensions import db
+    return describe_rules([rule], locale, session)[0]
 
-        session = db.session
+
+def describe_rules(rules: list[dict], locale: str, session: Session | None = None) -> list[str]:
+    """Several rules in words (a list page): the unit names are read once for all of them."""
+    names = Names(_default_session(session))
     with force_locale(locale):
-        return RULES[rule["kind"]].describe(session, rule, locale)
-
-
-def course_title(session: Session | None, slug: str, locale: str) -> str:
-    """The title of the newest version of a course, or its slug when there is none."""
-    if session is None:
-        return slug
-    title = session.scalar(select(Course.title).where(Course.slug == slug).order_by(Course.version.desc()).limit(1))
-    return localized(title, locale)[0] or slug
+        return [RULES[rule["kind"]].describe(names, rule, locale) for rule in rules]

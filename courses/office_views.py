@@ -23,7 +23,7 @@ from sqlalchemy import case, func, select
 from wtforms import SelectChoice
 
 from courses import reports
-from courses.audience import AudienceError, count_audience, describe_rule, validate_rule
+from courses.audience import AudienceError, count_audience, describe_rule, describe_rules, validate_rule
 from courses.enrolment import end_assignment as end_assignment_service
 from courses.enrolment import enrol_assignment
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
@@ -32,7 +32,7 @@ from lms import audit
 from lms.database import localized
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import OrgUnit, Role, User
+from lms.models import Role, User
 from lms.navigation import add_nav_item
 from lms.people import units_for
 from lms.permissions import can_see_person, require_role, scope_paths
@@ -193,9 +193,8 @@ def assignments():
             .group_by(Enrolment.assignment_id)
         )
     }
-    db.session.scalars(select(OrgUnit)).all()  # unit names for the descriptions, in one query
-    locale = current_locale()
-    described = {a.id: describe_rule(a.audience, locale, db.session) for a in page.items}
+    descriptions = describe_rules([a.audience for a in page.items], current_locale(), db.session)
+    described = {a.id: text for a, text in zip(page.items, descriptions, strict=True)}
     return render_template(
         "courses/office_assignments.html",
         page=page,

@@ -192,3 +192,33 @@ def test_office_menu_lists_the_pages(client, auth, officer):
     page = client.get("/office/courses/").data
     assert b'href="/office/courses/assignments"' in page
     assert b"Training progress" in page
+
+
+def test_assignment_list_queries_do_not_grow_with_assignments_or_people(
+    client, auth, make, db, officer, course, count_queries
+):
+    auth.login(officer)
+
+    def add(n):
+        for _ in range(n):
+            unit = make.unit()
+            make.user(unit=unit)
+            db.session.add(Assignment(course_slug="ethics", audience={"kind": "unit", "unit_id": unit.id}))
+        db.session.commit()
+        client.post(
+            "/office/courses/assignments/new", data={"course_slug": "ethics", "kind": "all", "due_mode": "none"}
+        )
+
+    def queries(count_queries):
+        with count_queries() as statements:
+            page = client.get("/office/courses/assignments")
+        assert page.status_code == 200
+        return len(statements), page.data.decode()
+
+    add(3)
+    few, _ = queries(count_queries)
+    add(30)
+    many, html = queries(count_queries)
+    assert few == many
+    assert html.count("and its sub-units") == 33  # a unit rule without "sub" includes them
+    assert html.count("<td>everyone</td>") == 2
