@@ -41,6 +41,8 @@ GRADING = ("highest", "last")
 SHOW_ANSWERS = ("always", "passed", "never")
 #: A Markdown link or image target: ``](target)`` or ``](target "title")``.
 LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+#: A reference-style link definition: ``[label]: target``.
+LINK_DEFINITION_RE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?")
 ZIP_MAX_FILES = 500
 ZIP_MAX_BYTES = 50 * 1024 * 1024
 
@@ -477,7 +479,7 @@ class _Checker:
     def links(self, file: str, text: str) -> None:
         """Every ``files/…`` reference of a Markdown text must be a file of the pack."""
         for number, line in enumerate(text.splitlines(), start=1):
-            for link in LINK_RE.findall(line):
+            for link in LINK_RE.findall(line) + LINK_DEFINITION_RE.findall(line):
                 target = link.split("#")[0].split("?")[0]
                 if target.startswith(("files/", "./files/")):
                     path = target.removeprefix("./")

@@ -155,6 +155,12 @@ def _sample_with(file: str, old: str, new: str) -> dict[str, bytes]:
             "files/../../etc/passwd",
             "basics.en.md:9: the linked file files/../../etc/passwd",
         ),
+        (
+            "basics.en.md",
+            "[The code",
+            "[pdf]: files/gone.pdf\n\n[The code",
+            "basics.en.md:11: the linked file files/gone.pdf",
+        ),
     ],
 )
 def test_each_broken_variant_names_file_and_line(app, file, old, new, expected):
