@@ -102,22 +102,34 @@ def test_completion_fired_twice_gives_one_certificate(db, course, learner):
     assert db.session.scalar(select(func.count(Certificate.id))) == 1
 
 
-def test_concurrent_completions_give_exactly_one_certificate(app, db, course, learner):
-    """Two threads, two connections, both completing the same enrolment at the same moment."""
-    enrolment_id = enrol(db.session, learner, course).id
-    barrier = threading.Barrier(2)
+def test_concurrent_completions_give_exactly_one_certificate(app, db, course, learner, monkeypatch):
+    """Two threads, two connections, both told at the same moment that the enrolment completed.
+
+    The enrolment is completed first (its row is not what they fight over), and both threads are
+    held until each has rendered, so both found no certificate yet and both insert: the unique
+    enrolment and ON CONFLICT DO NOTHING must keep exactly one.
+    """
+    enrolment = enrol(db.session, learner, course)
+    enrolment.status, enrolment.completed_at, enrolment.score = EnrolmentStatus.COMPLETED, utcnow(), 88
+    db.session.commit()
+    enrolment_id = enrolment.id
+    rendered = threading.Barrier(2)
     codes, errors = [], []
+    real_render = certificates.render_pdf
+
+    def render_then_wait(html):
+        pdf = real_render(html)
+        rendered.wait(timeout=30)
+        return pdf
+
+    monkeypatch.setattr(certificates, "render_pdf", render_then_wait)
 
     def complete_in_own_connection():
         from lms.extensions import db as _db
 
         try:
             with app.app_context():
-                enrolment = _db.session.get(Enrolment, enrolment_id)
-                enrolment.status = EnrolmentStatus.COMPLETED
-                enrolment.completed_at = utcnow()
-                barrier.wait(timeout=10)
-                course_completed.send(app, session=_db.session, enrolment=enrolment)
+                course_completed.send(app, session=_db.session, enrolment=_db.session.get(Enrolment, enrolment_id))
                 _db.session.commit()
                 codes.append(certificates.certificate_of(_db.session, enrolment_id).code)
                 _db.session.remove()
@@ -134,6 +146,44 @@ def test_concurrent_completions_give_exactly_one_certificate(app, db, course, le
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Certificate.id))) == 1
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "certificate.issue")) == 1
+
+
+def test_the_real_completion_path_issues_one_certificate_from_two_threads(app, db, learner):
+    """courses.progress.check_completion from two requests at once: one completion, one certificate."""
+    from courses.models import ModuleProgress
+    from courses.progress import check_completion
+
+    course = build_course(db.session, lessons=1, quiz=False, validity_months=12)
+    enrolment = enrol(db.session, learner, course)
+    db.session.add(ModuleProgress(enrolment_id=enrolment.id, module_id=course.modules[0].id, completed_at=utcnow()))
+    db.session.commit()
+    enrolment_id = enrolment.id
+    start, outcomes, errors = threading.Barrier(2), [], []
+
+    def complete():
+        from lms.extensions import db as _db
+
+        try:
+            with app.test_request_context():
+                mine = _db.session.get(Enrolment, enrolment_id)
+                start.wait(timeout=10)
+                outcomes.append(check_completion(_db.session, mine))
+                _db.session.commit()
+                _db.session.remove()
+        except Exception as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=complete) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(outcomes) == [False, True]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Certificate.id))) == 1
+    cert = certificates.certificate_of(db.session, enrolment_id)
+    assert cert.expires_at is not None and cert.holder_name == KAZAKH_NAME
 
 
 def _verify_state(client, code):
