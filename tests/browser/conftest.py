@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from lms import create_app
 from lms.extensions import db as _db
+from lms.extensions import db as _db
 
 CHROMIUM = os.environ.get("ADAL_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -29,7 +30,7 @@ LAUNCH_ARGS = [
 @pytest.fixture(scope="session")
 def live_app(app, database_url):
     """The same database as ``app``, but with CSRF checked, as in production."""
-    return create_app(
+    live = create_app(
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -37,6 +38,9 @@ def live_app(app, database_url):
             "ADAL_STORAGE_PATH": app.config["ADAL_STORAGE_PATH"],
         }
     )
+    yield live
+    with live.app_context():
+        _db.engine.dispose()  # before the test database is dropped
 
 
 @pytest.fixture(scope="session")
