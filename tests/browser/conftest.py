@@ -13,7 +13,6 @@ from werkzeug.serving import make_server
 
 from lms import create_app
 from lms.extensions import db as _db
-from lms.extensions import db as _db
 
 CHROMIUM = os.environ.get("ADAL_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
