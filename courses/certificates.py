@@ -11,7 +11,7 @@ import re
 import secrets
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import segno
@@ -41,6 +41,8 @@ LAYOUTS = ("single", "kk-ru")
 LAYOUT_SETTING = "certificate_layout"
 EXPORT_BATCH = 200
 QR_MASK = 2
+#: A running export older than this was abandoned by a stopped scheduler.
+EXPORT_STALE = timedelta(hours=2)
 
 
 class CertificateError(ValueError):
@@ -408,7 +410,16 @@ def build_export(session: Session, export: CertificateExport) -> None:
 
 
 def claim_export(session: Session) -> CertificateExport | None:
-    """Take the oldest queued export; the conditional update makes two schedulers never share one."""
+    """Take the oldest queued export; the conditional update makes two schedulers never share one.
+
+    An export still "running" long after any export could take was left by a stopped scheduler:
+    it goes back to the queue and is built again from the start.
+    """
+    session.execute(
+        update(CertificateExport)
+        .where(CertificateExport.status == ExportStatus.RUNNING, CertificateExport.created_at < utcnow() - EXPORT_STALE)
+        .values(status=ExportStatus.QUEUED)
+    )
     for export_id in session.scalars(
         select(CertificateExport.id)
         .where(CertificateExport.status == ExportStatus.QUEUED)

@@ -368,6 +368,19 @@ def test_zip_holds_one_pdf_per_completion(app, client, auth, make, db, course):
         assert all(archive.read(name).startswith(b"%PDF") for name in names)
 
 
+def test_an_export_abandoned_by_a_stopped_scheduler_is_built_again(db, course, learner):
+    complete(db, enrol(db.session, learner, course))
+    stale = CertificateExport(course_slug=course.slug, status=ExportStatus.RUNNING)
+    stale.created_at = utcnow() - timedelta(hours=3)
+    fresh = CertificateExport(course_slug=course.slug, status=ExportStatus.RUNNING)
+    db.session.add_all([stale, fresh])
+    db.session.commit()
+    certificates.run_certificate_exports()
+    db.session.expire_all()
+    assert (stale.status, stale.done) == (ExportStatus.DONE, 1)
+    assert fresh.status == ExportStatus.RUNNING  # may still be running in another scheduler
+
+
 class _CountingHandler(http.server.BaseHTTPRequestHandler):
     hits: list[str] = []
 
