@@ -7,6 +7,7 @@ from flask import Flask, g, render_template
 from flask_babel import gettext as _
 
 from lms import config as config_module
+from lms.database import render_migration_type
 from lms.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,9 @@ def register_extensions(app: Flask) -> None:
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, render_item=render_migration_type
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)

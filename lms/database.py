@@ -43,6 +43,13 @@ class UTCDateTime(TypeDecorator):
         return as_utc(value)
 
 
+def render_migration_type(type_: str, obj, _autogen_context):
+    """Migrations spell ``UTCDateTime`` as the plain column type it is stored as."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def localized(texts: dict | None, locale: str) -> tuple[str, str | None]:
     """Pick the text of a ``{locale: text}`` field for ``locale``, falling back kk → ru → en.
 

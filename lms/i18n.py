@@ -1,6 +1,6 @@
 """Languages: which one a request speaks, and the helpers templates use to format in it."""
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -12,6 +12,8 @@ LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English
 
 def select_locale() -> str:
     """The person's choice, else the one picked on this browser, else the browser's, else Kazakh."""
+    if not has_request_context():  # CLI and scheduled jobs: the configured default
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     chosen = session.get("locale")

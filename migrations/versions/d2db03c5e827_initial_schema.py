@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 040440343ab9
+Revision ID: d2db03c5e827
 Revises: 
-Create Date: 2026-11-25 20:20:41.531713
+Create Date: 2026-11-25 20:54:05.905738
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '040440343ab9'
+revision = 'd2db03c5e827'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -52,6 +52,12 @@ def upgrade():
     with op.batch_alter_table('org_unit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_org_unit_path'), ['path'], unique=False)
 
+    op.create_table('scheduler_lease',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('holder', sa.String(length=128), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_lease'))
+    )
     op.create_table('setting',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
@@ -128,6 +134,43 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_event_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
 
+    op.create_table('campaign',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('audience', sa.JSON(), nullable=False),
+    sa.Column('course_slug', sa.String(length=100), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('evergreen', sa.Boolean(), nullable=False),
+    sa.Column('track_opens', sa.Boolean(), nullable=False),
+    sa.Column('track_clicks', sa.Boolean(), nullable=False),
+    sa.Column('escalate_after', sa.Integer(), nullable=False),
+    sa.Column('template_key', sa.String(length=100), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_campaign_created_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign'))
+    )
+    op.create_table('certificate_export',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('course_slug', sa.String(length=100), nullable=True),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('file_path', sa.String(length=300), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'], name=op.f('fk_certificate_export_requested_by_id_user')),
+    sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_certificate_export_unit_id_org_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_export'))
+    )
+    with op.batch_alter_table('certificate_export', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_export_status'), ['status'], unique=False)
+
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dedup_key', sa.String(length=200), nullable=False),
@@ -188,6 +231,42 @@ def upgrade():
     )
     with op.batch_alter_table('user_role', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_role_user_id'), ['user_id'], unique=False)
+
+    op.create_table('campaign_step',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.JSON(), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('timing', sa.String(length=16), nullable=False),
+    sa.Column('send_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cron', sa.String(length=64), nullable=True),
+    sa.Column('delay_days', sa.Integer(), nullable=True),
+    sa.Column('offset_days', sa.Integer(), nullable=True),
+    sa.Column('repeat_days', sa.Integer(), nullable=True),
+    sa.Column('next_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_campaign_step_campaign_id_campaign'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_step'))
+    )
+    with op.batch_alter_table('campaign_step', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaign_step_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_campaign_step_next_run_at'), ['next_run_at'], unique=False)
+
+    op.create_table('email_preference',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('unsubscribed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_email_preference_campaign_id_campaign')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_email_preference_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_email_preference')),
+    sa.UniqueConstraint('user_id', 'category', name=op.f('uq_email_preference_user_id_category'))
+    )
+    with op.batch_alter_table('email_preference', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_email_preference_user_id'), ['user_id'], unique=False)
 
     op.create_table('enrolment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -331,6 +410,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_enrolment_assignment_id'))
 
     op.drop_table('enrolment')
+    with op.batch_alter_table('email_preference', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_email_preference_user_id'))
+
+    op.drop_table('email_preference')
+    with op.batch_alter_table('campaign_step', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaign_step_next_run_at'))
+        batch_op.drop_index(batch_op.f('ix_campaign_step_campaign_id'))
+
+    op.drop_table('campaign_step')
     with op.batch_alter_table('user_role', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_role_user_id'))
 
@@ -345,6 +433,11 @@ def downgrade():
         batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outbox_message')
+    with op.batch_alter_table('certificate_export', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_export_status'))
+
+    op.drop_table('certificate_export')
+    op.drop_table('campaign')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_at'))
         batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
@@ -365,6 +458,7 @@ def downgrade():
 
     op.drop_table('course_module')
     op.drop_table('setting')
+    op.drop_table('scheduler_lease')
     with op.batch_alter_table('org_unit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_org_unit_path'))
 
