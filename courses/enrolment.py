@@ -11,7 +11,8 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import DateTime, Integer, String, false, func, insert, literal, select, update
+from sqlalchemy import DateTime, Integer, String, false, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -153,7 +154,10 @@ def _insert_enrolments(session, assignment, course_id, people, *, cycle, due_at,
     if due_at is not None:
         values["due_at"] = literal(due_at, DateTime(timezone=True))
     rows = people.with_only_columns(*values.values())
-    statement = insert(Enrolment.__table__).from_select(list(values), rows)
+    # Another process (the scheduler, an import) may enrol the same person at the same moment:
+    # the unique (user, course, cycle) key decides, and the loser skips the row instead of failing.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Enrolment.__table__).from_select(list(values), rows).on_conflict_do_nothing()
     # psycopg reports -1 for an INSERT … SELECT unless asked to keep the count
     result = session.execute(statement.execution_options(preserve_rowcount=True))
     return result.rowcount or 0

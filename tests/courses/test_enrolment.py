@@ -1,9 +1,12 @@
 """Enrolling assignments' audiences: once per cycle, due dates, recurrence, auto-enrolment, un-assigning."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from courses.enrolment import end_assignment, enrol_assignment, sync_assignments
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
@@ -260,3 +263,30 @@ def test_demo_assigns_each_bundled_course_to_its_people(db, make):
     assert (assignments["for-all"].audience, assignments["for-all"].recurrence_months) == ({"kind": "all"}, 12)
     enrolled = {(e.user_id, e.course_slug) for e in _enrolments(db)}
     assert enrolled == {(staff.id, "for-staff"), (staff.id, "for-all"), (student.id, "for-all")}
+
+
+@pytest.mark.postgres_only
+def test_two_syncs_at_once_enrol_each_person_once_without_failing(db, make):
+    """An import's enrolment racing the scheduler's: the second waits, then skips the rows."""
+    _course(db)
+    _assign(db)
+    for _ in range(20):
+        make.user()
+    first, second = Session(db.engine), Session(db.engine)
+    made_first = sync_assignments(first)  # holds the new rows' keys until it commits
+    results = {}
+
+    def racing():
+        results["made"] = sync_assignments(second)
+        second.commit()
+
+    thread = threading.Thread(target=racing)
+    thread.start()
+    thread.join(timeout=1)
+    assert thread.is_alive()  # waiting on the first transaction's keys
+    first.commit()
+    thread.join(timeout=30)
+    first.close()
+    second.close()
+    assert (made_first, results["made"]) == (20, 0)
+    assert len(_enrolments(db)) == 20
