@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courses.enrolment import end_assignment, enrol_assignment, sync_assignments
-from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
+from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus, ModuleProgress
 from lms import people_import
 from lms.database import as_utc
 from lms.models import PersonKind
@@ -290,3 +290,31 @@ def test_two_syncs_at_once_enrol_each_person_once_without_failing(db, make):
     second.close()
     assert (made_first, results["made"]) == (20, 0)
     assert len(_enrolments(db)) == 20
+
+
+def test_a_completion_by_the_player_shows_in_the_report_and_renews_after_its_validity(db, make):
+    """Across the learner side: the player completes, the report sees it, validity expiry opens cycle 2."""
+    from courses.progress import check_completion
+    from courses.reports import ProgressFilters, course_progress_query
+    from tests.courses.builders import build_course
+
+    course = build_course(db.session, slug="ethics", quiz=False, validity_months=12)
+    learner = make.user()
+    with time_machine.travel(START, tick=False):
+        _assign(db, due_days=30, recurrence_months=12)
+        sync_assignments(db.session)
+        db.session.commit()
+        (enrolment,) = _enrolments(db)
+        db.session.add(ModuleProgress(enrolment_id=enrolment.id, module_id=course.modules[0].id, completed_at=START))
+        assert check_completion(db.session, enrolment)
+        db.session.commit()
+        (row,) = db.session.execute(course_progress_query("ethics", ProgressFilters()))
+        assert (row.user_id, row.state, row.cycle) == (learner.id, "completed", 1)
+
+    with time_machine.travel(START + timedelta(days=364), tick=False):
+        assert sync_assignments(db.session) == 0
+    with time_machine.travel(START + timedelta(days=366), tick=False):
+        assert sync_assignments(db.session) == 1
+        db.session.commit()
+        (row,) = db.session.execute(course_progress_query("ethics", ProgressFilters()))
+        assert (row.state, row.cycle) == ("not_started", 2)
