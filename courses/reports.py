@@ -295,8 +295,19 @@ def export_records(session: Session, query: Select, locale: str) -> Iterator[lis
             elif key.endswith("_at"):
                 cells.append(_local(values[key], zone))
             else:
-                cells.append(values[key])
+                cells.append(_inert(values[key]))
         yield cells
+
+
+#: A cell starting with one of these is a formula to Excel (and to openpyxl): "=HYPERLINK(…)" as a name.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """Text that a spreadsheet shows as typed, never runs as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:

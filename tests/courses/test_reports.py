@@ -234,3 +234,19 @@ def test_scoped_officer_sees_and_exports_only_their_units(client, auth, make, db
     assert client.get(f"/office/courses/people/{campus['ada'].id}").status_code == 404
     person = client.get(f"/office/courses/people/{campus['bek'].id}")
     assert person.status_code == 200 and b"Code of ethics" in person.data
+
+
+@time_machine.travel(NOW, tick=False)
+def test_exports_never_turn_a_name_into_a_formula(client, auth, make, db, course, officer):
+    person = make.user(full_name='=HYPERLINK("http://evil.example","click")', study_group="@SUM(1)")
+    _enrol(db, course, person)
+    auth.login(officer)
+    text = client.get("/office/courses/progress/ethics/export.csv").data.decode("utf-8-sig")
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["Name"].startswith("'=HYPERLINK")
+    assert row["Study group"] == "'@SUM(1)"
+    data = client.get("/office/courses/progress/ethics/export.xlsx").data
+    sheet = load_workbook(io.BytesIO(data)).active
+    cell = sheet.cell(row=2, column=1)
+    assert cell.data_type == "s"
+    assert cell.value.startswith("'=HYPERLINK")
