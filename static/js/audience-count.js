@@ -66,6 +66,7 @@
     function changed() {
       toggle(form, "data-audience-for", form.elements.namedItem("kind").value);
       toggle(form, "data-due-for", checkedValue(form, "due_mode"));
+      toggle(form, "data-recurrence-for", checkedValue(form, "recurring"));
       window.clearTimeout(timer);
       timer = window.setTimeout(refresh, 300);
     }

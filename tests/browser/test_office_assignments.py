@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from courses.models import Enrolment
+from courses.models import Assignment, Enrolment
 from lms.models import PersonKind, Role
 from tests.browser.helpers import login
 from tests.courses.builders import build_course
@@ -40,6 +40,9 @@ def test_officer_assigns_a_course_and_sees_the_student_in_the_progress_view(page
     expect(page.locator("#due_date")).to_be_visible()
     expect(page.locator("#due_days")).to_be_hidden()
     page.fill("#due_date", "2030-06-30")
+    expect(page.locator("#recurrence_months")).to_be_hidden()
+    page.check("#recurring")
+    expect(page.locator("#recurrence_months")).to_be_visible()
     with page.expect_navigation():
         page.click("#submit")
     expect(page.locator(".alert-success")).to_contain_text("2 people enrolled")
@@ -47,6 +50,8 @@ def test_officer_assigns_a_course_and_sees_the_student_in_the_progress_view(page
     enrolments = db.session.scalars(select(Enrolment).order_by(Enrolment.user_id)).all()
     assert [e.user_id for e in enrolments] == [s.id for s in students]
     assert all(e.course_id == course.id for e in enrolments)
+    assignment = db.session.scalars(select(Assignment)).one()
+    assert (assignment.recurrence_months, assignment.due_days) == (12, None)
 
     page.goto("/office/courses/progress/integrity")
     rows = page.locator("tbody tr")
