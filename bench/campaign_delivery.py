@@ -2,9 +2,11 @@
 
 Baseline, in the same run: a plain ``smtplib`` loop over one connection handing the same number of
 pre-built messages to the same aiosmtpd sink (in another process). Baseline (in a child process,
-so its messages do not count in Adal's memory) and Adal take turns in rounds. Adal: bulk-inserting the
-outbox rows (materialization) and draining them with ``lms.delivery``, with the process's RSS
-sampled while it drains (flat: it does not grow with the number of recipients).
+so its messages do not count in Adal's memory) and Adal take turns in rounds. Adal: a real campaign to
+20,000 people, materialized by the campaign job (rendered per recipient's language, tracked links,
+unsubscribe headers, one outbox row each), then drained with ``lms.delivery``, with the process's
+RSS sampled while it drains (flat: it does not grow with the number of recipients). The baseline
+hands over the very same messages, read from the outbox and built before its clock starts.
 """
 
 import multiprocessing
@@ -14,23 +16,7 @@ import socket
 import tempfile
 import threading
 import time
-import uuid
-from datetime import timedelta
 from pathlib import Path
-
-SUBJECT = "Напоминание: курс «Академическая честность» до 9 декабря — {name}"
-TEXT = (
-    "Здравствуйте, {name}!\n\nНапоминаем, что курс «Академическая честность» нужно пройти до 9 декабря.\n"
-    "Открыть курс: https://adal.bench/courses/academic-integrity\n\n"
-    "Отписаться: https://adal.bench/u/{token}\n"
-)
-HTML = (
-    "<!doctype html><html><body><p>Здравствуйте, {name}!</p>"
-    + "<p>Напоминаем, что курс «Академическая честность» нужно пройти до 9 декабря. " * 12
-    + '</p><p><a href="https://adal.bench/c/{token}">Открыть курс</a></p>'
-    '<img src="https://adal.bench/o/{token}.gif" alt=""></body></html>'
-)
-
 
 ROUNDS = 5
 
@@ -62,58 +48,70 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _row(n: int, user_id: int, run: str) -> dict:
-    from lms.database import utcnow
-    from lms.models import OutboxStatus
+def _baseline(port: int, url: str, first: int, count: int, seconds) -> None:
+    """A child process: the very messages Adal sends (outbox rows ``first``..), built beforehand,
+    then handed over by a bare smtplib loop; only the loop is timed."""
+    from sqlalchemy import create_engine, select
 
-    name = f"Айгерим Нурланова {n}"
-    token = f"{run}{n:06d}"
-    return {
-        "dedup_key": f"campaign:1:step:1:occ:bench:user:{user_id}",
-        "message_id": f"<{run}.{n}@metu.kz>",
-        "category": "awareness",
-        "user_id": user_id,
-        "to_addr": f"person{n}@example.kz",
-        "subject": SUBJECT.format(name=name),
-        "body_text": TEXT.format(name=name, token=token),
-        "body_html": HTML.format(name=name, token=token),
-        "headers": {
-            "List-Unsubscribe": f"<https://adal.bench/u/{token}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-        "campaign_step_id": 1,
-        "status": OutboxStatus.QUEUED,
-        "attempts": 0,
-        "created_at": utcnow(),
-        "next_attempt_at": utcnow() - timedelta(seconds=1),
-    }
-
-
-def _baseline(port: int, first: int, count: int, seconds) -> None:
-    """A child process: build messages ``first``.. beforehand, then time a bare smtplib loop over them."""
     from lms.delivery import build_message
+    from lms.models import OutboxMessage, User
 
-    envelopes = []
-    for n in range(first, first + count):
-        row = _row(n, n, "base")
-        envelopes.append(
-            build_message(
-                mail_from="Adal <compliance@metu.kz>",
-                to_addr=row["to_addr"],
-                to_name=f"Айгерим Нурланова {n}",
-                subject=row["subject"],
-                body_text=row["body_text"],
-                body_html=row["body_html"],
-                message_id=row["message_id"],
-                headers=row["headers"],
-            )
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(OutboxMessage.__table__, User.full_name)
+            .join(User, User.id == OutboxMessage.user_id)
+            .order_by(OutboxMessage.id)
+            .offset(first)
+            .limit(count)
+        ).all()
+    engine.dispose()
+    envelopes = [
+        build_message(
+            mail_from="Adal <compliance@metu.kz>",
+            to_addr=row.to_addr,
+            to_name=row.full_name,
+            subject=row.subject,
+            body_text=row.body_text,
+            body_html=row.body_html,
+            message_id=row.message_id,
+            headers=row.headers,
         )
+        for row in rows
+    ]
     start = time.perf_counter()
     smtp = smtplib.SMTP("127.0.0.1", port)
     for envelope in envelopes:
         smtp.sendmail(envelope.sender, [envelope.recipient], envelope.data)
     smtp.quit()
     seconds.value = time.perf_counter() - start
+
+
+BODY = (
+    "Здравствуйте, {name}!\n\n"
+    + "Напоминаем, что курс «Академическая честность» нужно пройти до 9 декабря. " * 12
+    + "\n\n[Открыть курс]({link})\n\nОтписаться: {unsubscribe_link}\n"
+)
+
+
+def _materialize_campaign(session) -> int:
+    """Adal's real path: a campaign to everyone, scheduled and run by the campaign job."""
+    from campaigns.control import schedule_campaign
+    from campaigns.models import Campaign, CampaignStep, StepTiming
+    from campaigns.runner import run_due_steps
+    from lms.database import utcnow
+
+    texts = {loc: "Напоминание: курс «Академическая честность» до 9 декабря — {name}" for loc in ("kk", "ru", "en")}
+    campaign = Campaign(name="bench", audience={"kind": "all"})
+    campaign.steps.append(
+        CampaignStep(position=0, timing=StepTiming.NOW, subject=texts, body=dict.fromkeys(texts, BODY))
+    )
+    session.add(campaign)
+    session.flush()
+    now = utcnow()
+    schedule_campaign(session, campaign, now)
+    session.commit()
+    return run_due_steps(session, now)
 
 
 def run(quick: bool = False) -> dict:
@@ -137,7 +135,15 @@ def run(quick: bool = False) -> dict:
             raise RuntimeError("the SMTP sink did not start")
         with tempfile.TemporaryDirectory() as tmp:
             url = os.environ.get("ADAL_BENCH_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-            app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "ADAL_STORAGE_PATH": tmp})
+            app = create_app(
+                {
+                    "SQLALCHEMY_DATABASE_URI": url,
+                    "SECRET_KEY": "bench",
+                    "ADAL_STORAGE_PATH": tmp,
+                    "ADAL_QUIET_HOURS": "",  # send now, whatever the hour of the run
+                    "ADAL_BASE_URL": "https://adal.bench",
+                }
+            )
             with app.app_context():
                 db.drop_all()
                 db.create_all()
@@ -149,16 +155,12 @@ def run(quick: bool = False) -> dict:
                     ],
                 )
                 db.session.commit()
-                user_ids = list(db.session.scalars(select(User.id).order_by(User.id)))
-                run_id = uuid.uuid4().hex[:8]
-
+                rss_start = _rss_mb()
                 start = time.perf_counter()
-                chunk = 2_000
-                for first in range(0, count, chunk):
-                    rows = [_row(n, user_ids[n], run_id) for n in range(first, min(first + chunk, count))]
-                    db.session.execute(insert(OutboxMessage), rows)
-                db.session.commit()
+                written = _materialize_campaign(db.session)
                 materialize = time.perf_counter() - start
+                rss_materialized = _rss_mb()
+                assert written == count, written
 
                 samples = []
                 delivered_by_adal = 0
@@ -177,7 +179,9 @@ def run(quick: bool = False) -> dict:
                 per_round = count // ROUNDS
                 for round_number in range(ROUNDS):
                     seconds = context.Value("d", 0.0)
-                    child = context.Process(target=_baseline, args=(port, round_number * per_round, per_round, seconds))
+                    child = context.Process(
+                        target=_baseline, args=(port, url, round_number * per_round, per_round, seconds)
+                    )
                     before = counter.value
                     child.start()
                     child.join()
@@ -208,6 +212,7 @@ def run(quick: bool = False) -> dict:
                         "delivery_ratio_target": ">= 0.8",
                         "materialize_s": round(materialize, 2),
                         "materialize_target_s": "< 5",
+                        "materialize_rss_growth_mb": round(rss_materialized - rss_start, 1),
                         "rss_before_delivery_mb": round(rss_before, 1),
                         "rss_at_10pct_mb": round(tenth[0], 1),
                         "rss_peak_mb": round(max([rss for _, rss in samples] or [rss_before]), 1),
