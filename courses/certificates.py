@@ -5,7 +5,6 @@ papers handed to scholarship committees and auditors, and verifying it should sh
 name rather than "revoked". The old and new names and PDF hashes go to the audit log.
 """
 
-import calendar
 import hashlib
 import re
 import secrets
@@ -31,6 +30,7 @@ from courses.models import (
     ExportStatus,
     User,
 )
+from courses.progress import add_months
 from lms import audit
 from lms.database import as_utc, localized, utcnow
 from lms.models import OrgUnit, Setting
@@ -52,14 +52,6 @@ class CertificateError(ValueError):
 def new_code() -> str:
     """A verification code with 128 random bits: short enough to type, impossible to guess."""
     return secrets.token_urlsafe(16)
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """``moment`` plus ``months`` calendar months, the day clipped to the target month's end."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def certificate_status(cert: Certificate, now: datetime | None = None) -> str:
@@ -192,8 +184,9 @@ def certificate_of(session: Session, enrolment_id: int) -> Certificate | None:
 def issue_certificate(session: Session, enrolment: Enrolment) -> Certificate:
     """The enrolment's one certificate, rendered and stored now if it has none yet.
 
-    The PDF is rendered before the insert, so no lock is held while WeasyPrint works; if a
-    concurrent completion inserted first, its row wins and this render is dropped.
+    The PDF is rendered before the insert, so the insert itself waits on nothing; if a concurrent
+    completion inserted first, its row wins and this render is dropped. (The completion's own
+    update still holds the enrolment's row — on SQLite the write lock — for the render's ~50 ms.)
     """
     existing = certificate_of(session, enrolment.id)
     if existing is not None:
