@@ -141,6 +141,17 @@ def test_a_lost_connection_waits_for_the_backoff(db, smtp):
     assert deliver_outbox(db.session, settings_for(smtp)).sent == 0  # not due yet
 
 
+def test_a_server_that_stops_answering_times_out_and_is_retried(db, smtp):
+    queue(db, 2)
+    smtp.behaviour.delay = 3.0
+    started = time.monotonic()
+    report = deliver_outbox(db.session, settings_for(smtp, retry_seconds=600, timeout=0.5))
+    assert time.monotonic() - started < 2.5  # the timeout holds, the run does not wait for the server
+    assert report.sent == 0
+    assert report.retried == 2
+    assert statuses(db) == {OutboxStatus.QUEUED: 2}
+
+
 def test_550_marks_only_that_address_failed_with_the_reply(db, smtp):
     queue(db, 10)
     smtp.behaviour.reject = {"r3@example.kz"}
