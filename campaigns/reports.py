@@ -1,7 +1,5 @@
 """What a campaign did: delivery counts, opens, clicks, unsubscribes, completions after reminders."""
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -96,16 +94,3 @@ def recipient_rows(session: Session, campaign: Campaign) -> Iterator[list]:
 
 def _iso(value) -> str:
     return as_utc(value).isoformat() if value else ""
-
-
-def recipients_csv(session: Session, campaign: Campaign) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(RECIPIENT_COLUMNS)
-    for row in recipient_rows(session, campaign):
-        writer.writerow(row)
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()

@@ -2,7 +2,7 @@
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +18,7 @@ from courses.audience import AudienceError, count_audience, describe_rule
 from courses.models import Course
 from lms import audit
 from lms.database import localized, utcnow
+from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import OrgUnit, OutboxMessage, Role, User
@@ -297,15 +298,14 @@ def act(campaign_id: int, action: str):
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
-@bp.route("/<int:campaign_id>/recipients.csv")
+@bp.route("/<int:campaign_id>/recipients.<any(csv, xlsx):fmt>")
 @require_role(*OFFICE)
-def recipients_csv(campaign_id: int):
+def recipients_export(campaign_id: int, fmt: str):
+    """Every message of the campaign with its delivery, open and click times."""
     campaign = _campaign_or_404(campaign_id)
-    return Response(
-        reports.recipients_csv(db.session, campaign),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=campaign-{campaign.id}-recipients.csv"},
-    )
+    records = reports.recipient_rows(db.session, campaign)
+    name = f"campaign-{campaign.id}-recipients"
+    return export_response(fmt, name, campaign.name, reports.RECIPIENT_COLUMNS, records)
 
 
 @bp.route("/audience-count")

@@ -5,14 +5,12 @@ import json
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -30,6 +28,7 @@ from courses.models import Assignment, Course, CourseStatus, Enrolment, Enrolmen
 from courses.office_forms import AssignmentForm, AudienceCountForm, EndAssignmentForm, ProgressFilterForm
 from lms import audit
 from lms.database import localized
+from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import Role, User
@@ -141,18 +140,8 @@ def export_progress(slug: str, fmt: str):
     header = reports.export_header()
     audit.record(db.session, "courses.progress_export", course, details={"format": fmt, "slug": slug})
     db.session.commit()
-    filename = f"progress-{slug}.{fmt}"
-    if fmt == "csv":
-        body, mimetype = reports.stream_csv(header, records), "text/csv; charset=utf-8"
-    else:
-        title = localized(course.title, locale)[0] or slug
-        body = reports.stream_xlsx(title, header, records)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        stream_with_context(body),
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    title = localized(course.title, locale)[0] or slug
+    return export_response(fmt, f"progress-{slug}", title, header, records)
 
 
 @bp.route("/people/<int:user_id>")

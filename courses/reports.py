@@ -7,10 +7,7 @@ exports stream rows from a server-side cursor.
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -295,19 +292,8 @@ def export_records(session: Session, query: Select, locale: str) -> Iterator[lis
             elif key.endswith("_at"):
                 cells.append(_local(values[key], zone))
             else:
-                cells.append(_inert(values[key]))
+                cells.append(values[key])
         yield cells
-
-
-#: A cell starting with one of these is a formula to Excel (and to openpyxl): "=HYPERLINK(…)" as a name.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(value):
-    """Text that a spreadsheet shows as typed, never runs as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -319,48 +305,3 @@ def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 def export_header() -> list[str]:
     return [str(label) for _key, label in EXPORT_COLUMNS]
-
-
-def stream_csv(header: list[str], records: Iterable[list]) -> Iterator[str]:
-    """CSV text in chunks, with a BOM so Excel opens Cyrillic correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for n, record in enumerate(records, 1):
-        writer.writerow(["" if v is None else (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for v in record])
-        if n % EXPORT_BATCH == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> str:
-    value = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return value
-
-
-XLSX_CHUNK = 64 * 1024
-
-
-def stream_xlsx(title: str, header: list[str], records: Iterable[list]) -> Iterator[bytes]:
-    """An XLSX workbook written row by row (openpyxl write-only) to a temporary file, then streamed."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_sheet_title(title))
-    sheet.append(header)
-    for record in records:
-        sheet.append(record)
-    with tempfile.TemporaryFile() as spool:
-        workbook.save(spool)
-        spool.seek(0)
-        while chunk := spool.read(XLSX_CHUNK):
-            yield chunk
-
-
-def _sheet_title(title: str) -> str:
-    """Excel refuses sheet names over 31 characters or with []:*?/\\."""
-    cleaned = "".join(" " if c in "[]:*?/\\" else c for c in title).strip()
-    return cleaned[:31] or "Report"

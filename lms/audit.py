@@ -1,7 +1,5 @@
 """The audit log: record events, query them, export them."""
 
-import csv
-import io
 from collections.abc import Iterator
 
 from flask import g, has_request_context, request
@@ -60,33 +58,22 @@ def events_query(action: str | None = None, actor_id: int | None = None, since=N
     return query
 
 
-def export_csv(session: Session, query) -> Iterator[str]:
-    """Stream the events of ``query`` as CSV lines, a thousand rows per fetch."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["time_utc", "actor_id", "action", "target_type", "target_id", "details", "ip"])
-    yield _drain(buffer)
+AUDIT_COLUMNS = ["time_utc", "actor_id", "action", "target_type", "target_id", "details", "ip"]
+
+
+def export_records(session: Session, query) -> Iterator[list]:
+    """The events of ``query`` as export rows, a thousand per fetch."""
     for event in session.scalars(query.execution_options(yield_per=1000)):
-        writer.writerow(
-            [
-                event.at.isoformat(),
-                event.actor_id or "",
-                event.action,
-                event.target_type or "",
-                event.target_id or "",
-                _flat(event.details),
-                event.ip or "",
-            ]
-        )
-        yield _drain(buffer)
+        yield [
+            event.at.isoformat(),
+            event.actor_id or "",
+            event.action,
+            event.target_type or "",
+            event.target_id or "",
+            _flat(event.details),
+            event.ip or "",
+        ]
 
 
 def _flat(details: dict) -> str:
     return "; ".join(f"{k}={v}" for k, v in sorted((details or {}).items()))
-
-
-def _drain(buffer: io.StringIO) -> str:
-    value = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return value

@@ -3,12 +3,13 @@
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, stream_with_context
+from flask import Blueprint, Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from lms import audit
 from lms.accounts import find_user_by_email
+from lms.exports import export_response
 from lms.extensions import db
 from lms.models import AuditEvent, Role
 from lms.navigation import add_nav_item
@@ -69,8 +70,5 @@ def export():
     query = _filtered_query(form)
     audit.record(db.session, "audit.export", details={k: v for k, v in request.args.items() if v})
     db.session.commit()
-    return Response(
-        stream_with_context(audit.export_csv(db.session, query)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=adal-audit.csv"},
-    )
+    records = audit.export_records(db.session, query)
+    return export_response("csv", "adal-audit", "Audit", audit.AUDIT_COLUMNS, records)

@@ -1,10 +1,12 @@
 """The office's campaign pages and the public e-mail links."""
 
 import base64
+import io
 import re
 from datetime import UTC, datetime
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from campaigns import tracking
@@ -81,8 +83,13 @@ def test_officer_builds_a_campaign_and_schedules_it(client, officer, make, db):
     assert "/t/c/" in message.body_html and "/t/o/" in message.body_html
     progress = client.get(f"/office/campaigns/{campaign.id}/progress.json").get_json()
     assert progress["queued"] == 1
-    exported = client.get(f"/office/campaigns/{campaign.id}/recipients.csv").data.decode()
+    exported = client.get(f"/office/campaigns/{campaign.id}/recipients.csv").data.decode("utf-8-sig")
+    assert exported.splitlines()[0].startswith("email,name,step,status")
     assert member.email in exported
+    workbook = load_workbook(io.BytesIO(client.get(f"/office/campaigns/{campaign.id}/recipients.xlsx").data))
+    rows = list(workbook.active.values)
+    assert rows[1][0] == member.email
+    assert rows[1][3] == "queued"
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"campaign.create", "campaign.schedule"} <= actions
 
