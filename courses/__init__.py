@@ -5,30 +5,28 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    """Register the courses blueprints, commands and scheduled jobs."""
+    """Register the courses pages, commands, scheduled jobs, signal receivers and demo data."""
     from courses import (
+        authoring_views,
         certificates,
+        enrolment,
         models,  # noqa: F401 (tables must be known to Alembic)
+        office_views,
         packs,
     )
     from courses import cli as courses_cli
-    from lms.demo import add_demo_seeder
-
-    courses_cli.init_app(app)
     from courses import views as learner_views
+    from lms.demo import add_demo_seeder
+    from lms.models import Role
     from lms.navigation import add_nav_item
 
     app.register_blueprint(learner_views.bp)
     add_nav_item(app, "courses.my_learning", _l("My learning"))  # first in the menu
-    from courses import enrolment, office_views
-
     enrolment.init_app(app)
     office_views.init_app(app)
     certificates.init_app(app)
-    add_demo_seeder(packs.seed_bundled_packs)
-    add_demo_seeder(enrolment.seed_demo_assignments)  # after the packs: assigns them
-    from courses import authoring_views
-    from lms.models import Role
-
     app.register_blueprint(authoring_views.bp)
     add_nav_item(app, "authoring.index", _l("Courses (authoring)"), roles=(Role.AUTHOR,), section="office")
+    courses_cli.init_app(app)
+    add_demo_seeder(packs.seed_bundled_packs)
+    add_demo_seeder(enrolment.seed_demo_assignments)  # after the packs: assigns them

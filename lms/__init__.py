@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, g, render_template
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lms import config as config_module
 from lms.database import render_migration_type
@@ -65,8 +66,11 @@ def register_blueprints(app: Flask) -> None:
     import campaigns
     import courses
     from lms import audit_views, mailbox_views, people_views, views
+    from lms.models import Role
+    from lms.navigation import add_nav_item
 
     app.register_blueprint(views.bp)
+    add_nav_item(app, "lms.office_settings", _l("Office settings"), (Role.OFFICER, Role.ADMIN), "office")
     people_views.init_app(app)
     audit_views.init_app(app)
     courses.init_app(app)
@@ -109,3 +113,4 @@ def register_scheduler_jobs(app: Flask) -> None:
 def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job every 5 s
