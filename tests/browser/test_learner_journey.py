@@ -1,6 +1,7 @@
 """A student (in Russian) opens an assigned course, reads a lesson, fails the quiz, retries, passes, completes."""
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -11,6 +12,7 @@ from tests.browser.helpers import login
 from tests.courses.builders import build_course, enrol
 
 pytestmark = pytest.mark.browser
+PACKS = Path(__file__).resolve().parents[2] / "courses" / "packs"
 
 
 def _answer_everything_right(page, db, attempt_id: int) -> None:
@@ -113,3 +115,41 @@ def test_the_reading_timer_enables_the_accept_button(page, db, make):
     with page.expect_navigation():
         button.click()
     assert page.locator("#course-completed").get_attribute("data-status") == "completed"
+
+
+def test_student_completes_the_bundled_academic_integrity_course_in_russian(page, db, make, app):
+    """The same journey on a real course pack: five lessons in Russian, then its scenario quiz."""
+    from courses.packs import import_pack, load_pack
+
+    pack = load_pack(PACKS / "academic-integrity", strict=True)
+    course = import_pack(db.session, pack, publish=True)
+    db.session.commit()
+    student = make.user(locale="ru")
+    enrolment = enrol(db.session, student, course)
+    lessons = [m for m in course.modules if m.kind == "lesson"]
+
+    login(page, student.email)
+    with page.expect_navigation():
+        page.click(f"#open-{enrolment.id}")
+    for lesson in lessons:
+        assert page.locator("#module-title").get_attribute("data-module") == str(lesson.id)
+        assert page.locator("#module-title").inner_text().strip() == lesson.title["ru"]
+        assert len(page.locator("#lesson-body").inner_text()) > 1500  # a real lesson, in Russian
+        assert page.locator("#fallback-note").count() == 0
+        with page.expect_navigation():
+            page.click("#mark-read")
+
+    with page.expect_navigation():
+        page.click("#start-quiz")
+    assert page.locator(".quiz-question").count() == 8  # 5 scenarios + 3 basics drawn from the bank
+    with page.expect_navigation():
+        page.click("#submit-quiz")
+    assert page.locator("#quiz-result").get_attribute("data-passed") == "false"
+
+    with page.expect_navigation():
+        page.click("#retry-quiz")
+    _answer_everything_right(page, db, _attempt_id(page))
+    with page.expect_navigation():
+        page.click("#submit-quiz")
+    assert page.locator("#course-completed").get_attribute("data-status") == "completed"
+    assert page.locator("html").get_attribute("lang") == "ru"
