@@ -65,13 +65,14 @@ def register_blueprints(app: Flask) -> None:
     """The platform's pages, then each feature package through its own ``init_app``."""
     import campaigns
     import courses
-    from lms import audit_views, mailbox_views, people_views, views
+    from lms import audit_views, mailbox_views, people_views, unit_views, views
     from lms.models import Role
     from lms.navigation import add_nav_item
 
     app.register_blueprint(views.bp)
     add_nav_item(app, "lms.office_settings", _l("Office settings"), (Role.OFFICER, Role.ADMIN), "office")
     people_views.init_app(app)
+    unit_views.init_app(app)
     audit_views.init_app(app)
     courses.init_app(app)
     campaigns.init_app(app)

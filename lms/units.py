@@ -1,0 +1,42 @@
+"""The org tree: adding units and moving them, keeping every sub-unit's path right."""
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from lms.models import OrgUnit
+
+
+class UnitError(ValueError):
+    """A change that would break the tree (a duplicate code, a unit under its own sub-unit)."""
+
+
+def units_in_tree_order(session: Session) -> list[tuple[OrgUnit, int]]:
+    """Every unit with its depth, parents before their children."""
+    units = session.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
+    return [(unit, unit.path.count("/") - 2) for unit in units]
+
+
+def save_unit(session: Session, unit: OrgUnit, code: str, parent: OrgUnit | None, kind: str, names: dict) -> OrgUnit:
+    """Create or change ``unit``; moving it moves its whole subtree."""
+    code = code.strip().upper()
+    clash = session.scalar(select(OrgUnit.id).where(func.upper(OrgUnit.code) == code, OrgUnit.id != unit.id))
+    if clash is not None:
+        raise UnitError(f"the code {code} is already used")
+    if parent is not None and unit.id is not None and parent.path.startswith(unit.path):
+        raise UnitError("a unit cannot be placed under itself or one of its sub-units")
+    unit.code, unit.kind, unit.name, unit.parent = code, kind, names, parent
+    if unit.id is None:
+        session.add(unit)
+        session.flush()
+    old_path = unit.path
+    new_path = (parent.path if parent else "/") + f"{unit.id}/"
+    if old_path != new_path:
+        if old_path and old_path != "/":
+            session.execute(
+                update(OrgUnit)
+                .where(OrgUnit.path.startswith(old_path), OrgUnit.id != unit.id)
+                .values(path=func.replace(OrgUnit.path, old_path, new_path))
+                .execution_options(synchronize_session="fetch")
+            )
+        unit.path = new_path
+    return unit
