@@ -206,20 +206,27 @@ class Matching(QuestionType):
             {"id": oid, "name": field_name(question.id, oid), "text": _text(o.get("text"), locale, default_locale)}
             for oid, o in options.items()
         ]
+        # Each right item's value is its place in this attempt's shuffled column, not its id:
+        # the id is the left item's field name, so it would give the answer away in the page.
         view["options"] = [
-            {"id": oid, "text": _text(options[oid].get("match"), locale, default_locale)}
-            for oid in entry.get("options", [])
-            if oid in options
+            {"id": str(place), "text": _text(options[oid].get("match"), locale, default_locale)}
+            for place, oid in enumerate(self._column(question, entry), 1)
         ]
         return view
 
-    def parse(self, form, question, entry):
+    def _column(self, question, entry) -> list[str]:
+        """The right column's option ids in the order this attempt shows them."""
         ids = _option_ids(question)
+        return [oid for oid in entry.get("options", []) if oid in ids]
+
+    def parse(self, form, question, entry):
+        column = self._column(question, entry)
+        places = [str(place) for place in range(1, len(column) + 1)]
         pairs = {}
-        for oid in ids:
+        for oid in _option_ids(question):
             value = form.get(field_name(question.id, oid))
             if value:
-                pairs[oid] = _choose(value, ids)
+                pairs[oid] = column[int(_choose(value, places)) - 1]
         return pairs or None
 
     def key(self, question):

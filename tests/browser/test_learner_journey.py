@@ -33,8 +33,9 @@ def _answer_everything_right(page, db, attempt_id: int) -> None:
             for rank, oid in enumerate(question.answer, 1):
                 page.select_option(f"#{field_name(question.id, oid)}", str(rank))
         else:
+            places = {oid: str(place) for place, oid in enumerate(entry["options"], 1)}
             for option in question.options:
-                page.select_option(f"#{field_name(question.id, option['id'])}", option["id"])
+                page.select_option(f"#{field_name(question.id, option['id'])}", places[option["id"]])
 
 
 def _attempt_id(page) -> int:

@@ -148,6 +148,7 @@ def answer_form(session: Session, attempt: QuizAttempt, correct: bool = True) ->
             for rank, oid in enumerate(given, 1):
                 data[field_name(question.id, oid)] = str(rank)
         else:
+            places = {oid: str(place) for place, oid in enumerate(entry["options"], 1)}
             for left, right in given.items():
-                data[field_name(question.id, left)] = right
+                data[field_name(question.id, left)] = places[right]
     return data

@@ -33,8 +33,8 @@ def _question(kind: str, qid: int = 7, n_options: int = 3):
     )
 
 
-def _form_for(question, answer) -> MultiDict:
-    """The form a browser would send for ``answer`` (in the ``parse`` format)."""
+def _form_for(question, answer, entry) -> MultiDict:
+    """The form a browser would send for ``answer`` (in the ``parse`` format) on the drawn page."""
     if question.kind == "single":
         return MultiDict({field_name(question.id): answer})
     if question.kind == "multiple":
@@ -43,7 +43,8 @@ def _form_for(question, answer) -> MultiDict:
         return MultiDict({field_name(question.id): "true" if answer else "false"})
     if question.kind == "ordering":
         return MultiDict({field_name(question.id, oid): str(rank) for rank, oid in enumerate(answer, 1)})
-    return MultiDict({field_name(question.id, left): right for left, right in answer.items()})
+    places = {oid: str(place) for place, oid in enumerate(entry["options"], 1)}
+    return MultiDict({field_name(question.id, left): places[right] for left, right in answer.items()})
 
 
 def test_every_kind_is_registered():
@@ -122,10 +123,26 @@ def test_shuffling_never_changes_what_is_correct(kind, n_options, seed):
     assert sorted(shown) == (sorted(o["id"] for o in question.options) if question.options else [])
     entry = {"question_id": question.id, "options": shown}
     key = handler.key(question)
-    assert handler.parse(_form_for(question, key), question, entry) == key
+    assert handler.parse(_form_for(question, key, entry), question, entry) == key
     assert handler.score(question, key) == 1.0
     view = handler.present(question, entry, "en", "en")
-    assert [o["id"] for o in view["options"]] == shown
+    if kind == "matching":
+        matches = {o["id"]: o["match"]["en"] for o in question.options}
+        assert [o["text"] for o in view["options"]] == [matches[oid] for oid in shown]
+    else:
+        assert [o["id"] for o in view["options"]] == shown
+
+
+@given(st.integers(2, 6), st.integers(0, 2**31 - 1))
+def test_a_matching_page_does_not_give_the_pairs_away(n_options, seed):
+    """The right column's values are places in the shuffled column, never the left items' ids."""
+    question = _question("matching", n_options=n_options)
+    handler = question_type("matching")
+    entry = {"question_id": question.id, "options": handler.shuffle(question, random.Random(seed))}
+    view = handler.present(question, entry, "en", "en")
+    values = {o["id"] for o in view["options"]}
+    assert values == {str(place) for place in range(1, n_options + 1)}
+    assert not values & {left["id"] for left in view["left"]}
 
 
 @given(kinds, st.integers(2, 6), st.data())

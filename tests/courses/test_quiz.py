@@ -302,7 +302,8 @@ def test_a_partly_right_matching_question_earns_partial_points(db, make):
     question = db.session.scalars(select(Question)).one()
     from werkzeug.datastructures import MultiDict
 
-    form = MultiDict({field_name(question.id, "a"): "a", field_name(question.id, "b"): "c"})
+    places = {oid: str(place) for place, oid in enumerate(attempt.draw[0]["options"], 1)}
+    form = MultiDict({field_name(question.id, "a"): places["a"], field_name(question.id, "b"): places["c"]})
     quiz.submit_attempt(db.session, attempt, form)
     db.session.commit()
     assert attempt.score == 33
