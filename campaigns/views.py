@@ -23,10 +23,17 @@ from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import OrgUnit, OutboxMessage, Role, User
 from lms.outbox import new_message_id
-from lms.permissions import require_role
+from lms.permissions import require_role, scope_paths
 
 bp = Blueprint("campaigns", __name__, url_prefix="/office/campaigns")
 OFFICE = (Role.OFFICER, Role.ADMIN)
+
+
+@bp.before_request
+def _whole_university_only():
+    """Campaigns mail and list people across the university: not for officers scoped to a unit."""
+    if current_user.is_authenticated and current_user.has_role(*OFFICE) and scope_paths(current_user) is not None:
+        abort(403)
 
 
 STATUS_LABELS = {
@@ -82,19 +89,17 @@ def _campaign_form(**kwargs) -> CampaignForm:
 @require_role(*OFFICE)
 def index():
     """Every campaign with its status and how many messages it has sent."""
-    sent = (
-        select(CampaignStep.campaign_id, func.count(OutboxMessage.id).label("messages"))
-        .join(OutboxMessage, OutboxMessage.campaign_step_id == CampaignStep.id)
-        .group_by(CampaignStep.campaign_id)
-        .subquery()
+    page = db.paginate(select(Campaign).order_by(Campaign.created_at.desc()), per_page=25)
+    # ``db.paginate`` yields only the first column, so the page's counts are one more query.
+    sent = dict(
+        db.session.execute(
+            select(CampaignStep.campaign_id, func.count(OutboxMessage.id))
+            .join(OutboxMessage, OutboxMessage.campaign_step_id == CampaignStep.id)
+            .where(CampaignStep.campaign_id.in_([c.id for c in page.items]))
+            .group_by(CampaignStep.campaign_id)
+        ).all()
     )
-    page = db.paginate(
-        select(Campaign, func.coalesce(sent.c.messages, 0))
-        .outerjoin(sent, sent.c.campaign_id == Campaign.id)
-        .order_by(Campaign.created_at.desc()),
-        per_page=25,
-    )
-    return render_template("campaigns/index.html", page=page, form=ActionForm())
+    return render_template("campaigns/index.html", page=page, sent=sent, form=ActionForm())
 
 
 @bp.route("/templates")

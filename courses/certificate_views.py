@@ -29,7 +29,7 @@ from lms.extensions import db, limiter
 from lms.i18n import current_locale
 from lms.models import OrgUnit, Role
 from lms.navigation import add_nav_item
-from lms.permissions import require_role, scope_paths
+from lms.permissions import require_role, scope_paths, university_wide
 
 bp = Blueprint("certificates", __name__)
 
@@ -268,6 +268,7 @@ def office_reissue(cert_id: int):
 
 @bp.route("/office/certificates/layout", methods=["POST"])
 @require_role(Role.OFFICER)
+@university_wide
 def office_layout():
     """Choose the layout of certificates issued from now on."""
     form = LayoutForm()

@@ -14,7 +14,7 @@ from lms.extensions import db
 from lms.models import AuditEvent, Role
 from lms.navigation import add_nav_item
 from lms.people_forms import AuditFilterForm
-from lms.permissions import require_role
+from lms.permissions import require_role, university_wide
 
 bp = Blueprint("audit", __name__, url_prefix="/office/audit")
 
@@ -51,6 +51,7 @@ def _filtered_query(form: AuditFilterForm):
 
 @bp.route("/")
 @require_role(*OFFICE)
+@university_wide
 def events():
     """The newest events first, a page at a time."""
     form = AuditFilterForm(request.args)
@@ -63,6 +64,7 @@ def events():
 
 @bp.route("/export.csv")
 @require_role(*OFFICE)
+@university_wide
 def export():
     """The filtered events as a CSV download, streamed a thousand rows at a time."""
     form = AuditFilterForm(request.args)

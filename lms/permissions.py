@@ -55,3 +55,18 @@ def can_see_person(viewer: User, person: User) -> bool:
         return True
     unit: OrgUnit | None = person.org_unit
     return unit is not None and any(unit.path.startswith(p) for p in paths)
+
+
+def university_wide(view):
+    """Refuse officers scoped to a unit (403): the view reads or changes the whole university.
+
+    Place it under ``require_role`` so that visitors and learners are answered by that first.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if scope_paths(current_user) is not None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

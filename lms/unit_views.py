@@ -11,7 +11,7 @@ from lms import audit
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import OrgUnit, Role
-from lms.permissions import require_role
+from lms.permissions import require_role, university_wide
 from lms.units import UnitError, save_unit, units_in_tree_order
 
 bp = Blueprint("units", __name__, url_prefix="/office/units")
@@ -64,6 +64,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"], defaults={"unit_id": None})
 @bp.route("/<int:unit_id>", methods=["GET", "POST"])
 @require_role(*OFFICE)
+@university_wide
 def edit(unit_id: int | None):
     """Add a unit or change one (moving a unit moves its sub-units with it)."""
     unit = db.get_or_404(OrgUnit, unit_id) if unit_id else None

@@ -29,7 +29,7 @@ from lms.forms import (
 )
 from lms.models import Role
 from lms.office_settings import office_contacts, save_office_contacts
-from lms.permissions import require_role
+from lms.permissions import require_role, university_wide
 from lms.security import is_safe_next
 
 bp = Blueprint("lms", __name__)
@@ -177,6 +177,7 @@ def set_language():
 
 @bp.route("/office/settings", methods=["GET", "POST"])
 @require_role(Role.ADMIN, Role.OFFICER)
+@university_wide
 def office_settings():
     """The office's contacts shown in every footer and campaign e-mail."""
     contacts = office_contacts(db.session)

@@ -1,0 +1,267 @@
+"""Who may open what: every URL rule and method of the app, asked by every kind of person.
+
+The table below says, route by route, what each of seven people gets: a visitor, the learner who
+owns the objects, another learner, a course author, an officer scoped to another unit than the
+learner's, a university-wide officer, an administrator. A route added without a row fails
+``test_every_route_is_in_the_table``.
+"""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from lms.extensions import limiter
+from tests.security.conftest import ROLES
+
+#: Allowed: the request got past every check (any answer but 403, 404, 405, 5xx or the sign-in page).
+OK = "ok"
+#: Sent to the sign-in page.
+LOGIN = "login"
+#: A public page: answered without signing in (an error page for a bad token is fine, not 5xx).
+PUBLIC = "public"
+
+#: Columns: anonymous, learner (owner), other learner, author, scoped officer, officer, admin.
+EVERYONE = (PUBLIC,) * 7
+SIGNED_IN = (LOGIN, OK, OK, OK, OK, OK, OK)
+OWNER = (LOGIN, OK, 404, 404, 404, 404, 404)
+AUTHOR = (LOGIN, 403, 403, OK, 403, 403, OK)
+OFFICE = (LOGIN, 403, 403, 403, OK, OK, OK)
+#: Office pages about the learner (a person of another unit than the scoped officer's).
+OFFICE_PERSON = (LOGIN, 403, 403, 403, 404, OK, OK)
+#: University-wide office pages: a unit-scoped officer may not see or act on the whole university.
+OFFICE_WIDE = (LOGIN, 403, 403, 403, 403, OK, OK)
+#: The certificate export belongs to the officer who asked for it (and admins).
+OWN_EXPORT = (LOGIN, 403, 403, 403, 404, OK, OK)
+#: The kept import file belongs to the officer who uploaded it.
+OWN_IMPORT = (LOGIN, 403, 403, 403, 404, OK, 404)
+#: Course files: for people enrolled in the course, its authors and the office.
+COURSE_FILE = (LOGIN, OK, 404, OK, OK, OK, OK)
+
+MATRIX = {
+    "GET /": SIGNED_IN,
+    "GET /login": EVERYONE,
+    "POST /login": EVERYONE,
+    "POST /logout": SIGNED_IN,
+    "GET /password/forgot": EVERYONE,
+    "POST /password/forgot": EVERYONE,
+    "GET /password/reset/<token>": EVERYONE,
+    "POST /password/reset/<token>": EVERYONE,
+    "GET /invitation/<token>": EVERYONE,
+    "POST /invitation/<token>": EVERYONE,
+    "GET /profile": SIGNED_IN,
+    "POST /profile": SIGNED_IN,
+    "GET /profile/email": SIGNED_IN,
+    "POST /profile/email": SIGNED_IN,
+    "POST /language": EVERYONE,
+    "GET /static/<path:filename>": EVERYONE,
+    "GET /bootstrap/static/<path:filename>": EVERYONE,
+    "GET /verify": EVERYONE,
+    "GET /verify/<path:code>": EVERYONE,
+    "GET /t/o/<token>.gif": EVERYONE,
+    "GET /t/c/<token>/<url_token>": EVERYONE,
+    "GET /unsubscribe/<token>": EVERYONE,
+    "POST /unsubscribe/<token>": EVERYONE,
+    # Learning
+    "GET /learning": SIGNED_IN,
+    "GET /learning/<int:enrolment_id>": OWNER,
+    "GET /learning/<int:enrolment_id>/completed": OWNER,
+    "GET /learning/<int:enrolment_id>/modules/<int:module_id>": OWNER,
+    "POST /learning/<int:enrolment_id>/modules/<int:module_id>/read": OWNER,
+    "POST /learning/<int:enrolment_id>/modules/<int:module_id>/start": OWNER,
+    "POST /learning/<int:enrolment_id>/modules/<int:module_id>/accept": OWNER,
+    "GET /learning/<int:enrolment_id>/attempts/<int:attempt_id>": OWNER,
+    "POST /learning/<int:enrolment_id>/attempts/<int:attempt_id>": OWNER,
+    "GET /learning/files/<int:course_id>/<path:name>": COURSE_FILE,
+    "GET /certificates": SIGNED_IN,
+    "GET /certificates/<int:cert_id>.pdf": OWNER,
+    # Authoring
+    "GET /author/": AUTHOR,
+    "GET /author/courses/new": AUTHOR,
+    "POST /author/courses/new": AUTHOR,
+    "GET /author/import": AUTHOR,
+    "POST /author/import": AUTHOR,
+    "POST /author/preview": AUTHOR,
+    "GET /author/courses/<int:course_id>": AUTHOR,
+    "GET /author/courses/<int:course_id>/settings": AUTHOR,
+    "POST /author/courses/<int:course_id>/settings": AUTHOR,
+    "GET /author/courses/<int:course_id>/export.zip": AUTHOR,
+    "POST /author/courses/<int:course_id>/draft": AUTHOR,
+    "POST /author/courses/<int:course_id>/publish": AUTHOR,
+    "POST /author/courses/<int:course_id>/archive": AUTHOR,
+    "POST /author/courses/<int:course_id>/modules": AUTHOR,
+    "POST /author/courses/<int:course_id>/order": AUTHOR,
+    "GET /author/modules/<int:module_id>": AUTHOR,
+    "POST /author/modules/<int:module_id>": AUTHOR,
+    "POST /author/modules/<int:module_id>/delete": AUTHOR,
+    "GET /author/modules/<int:module_id>/questions": AUTHOR,
+    "GET /author/modules/<int:module_id>/questions/new/<kind>": AUTHOR,
+    "POST /author/modules/<int:module_id>/questions/new/<kind>": AUTHOR,
+    "GET /author/questions/<int:question_id>": AUTHOR,
+    "POST /author/questions/<int:question_id>": AUTHOR,
+    "POST /author/questions/<int:question_id>/delete": AUTHOR,
+    # Office: people, audit, mailbox, settings
+    "GET /office/people/": OFFICE,
+    "GET /office/people/<int:user_id>": OFFICE_PERSON,
+    "POST /office/people/<int:user_id>": OFFICE_PERSON,
+    "POST /office/people/<int:user_id>/active": OFFICE_PERSON,
+    "GET /office/people/import": OFFICE,
+    "POST /office/people/import": OFFICE,
+    "GET /office/people/import/<token>": OWN_IMPORT,
+    "POST /office/people/import/<token>/apply": OWN_IMPORT,
+    "GET /office/audit/": OFFICE_WIDE,
+    "GET /office/audit/export.csv": OFFICE_WIDE,
+    "GET /office/mailbox/": OFFICE,
+    "GET /office/mailbox/<int:message_id>": OFFICE_PERSON,
+    "GET /office/mailbox/<int:message_id>/html": OFFICE_PERSON,
+    "GET /office/settings": OFFICE_WIDE,
+    "GET /office/units/": OFFICE,
+    "GET /office/units/new": OFFICE_WIDE,
+    "POST /office/units/new": OFFICE_WIDE,
+    "GET /office/units/<int:unit_id>": OFFICE_WIDE,
+    "POST /office/units/<int:unit_id>": OFFICE_WIDE,
+    "POST /office/settings": OFFICE_WIDE,
+    # Office: courses
+    "GET /office/courses/": OFFICE,
+    "GET /office/courses/progress/<slug>": OFFICE,
+    "GET /office/courses/progress/<slug>/export.<any(csv, xlsx):fmt>": OFFICE,
+    "GET /office/courses/people/<int:user_id>": OFFICE_PERSON,
+    "GET /office/courses/assignments": OFFICE,
+    "GET /office/courses/assignments/new": OFFICE_WIDE,
+    "POST /office/courses/assignments/new": OFFICE_WIDE,
+    "POST /office/courses/assignments/<int:assignment_id>/end": OFFICE_WIDE,
+    "GET /office/courses/audience/count": OFFICE,
+    # Office: certificates
+    "GET /office/certificates": OFFICE,
+    "GET /office/certificates/<int:cert_id>": OFFICE_PERSON,
+    "GET /office/certificates/<int:cert_id>.pdf": OFFICE_PERSON,
+    "POST /office/certificates/<int:cert_id>/revoke": OFFICE_PERSON,
+    "POST /office/certificates/<int:cert_id>/reissue": OFFICE_PERSON,
+    "POST /office/certificates/layout": OFFICE_WIDE,
+    "POST /office/certificates/exports": OFFICE,
+    "GET /office/certificates/exports/<int:export_id>": OWN_EXPORT,
+    "GET /office/certificates/exports/<int:export_id>/download": OWN_EXPORT,
+    # Office: campaigns (university-wide mail: not for unit-scoped officers)
+    "GET /office/campaigns/": OFFICE_WIDE,
+    "GET /office/campaigns/new": OFFICE_WIDE,
+    "POST /office/campaigns/new": OFFICE_WIDE,
+    "GET /office/campaigns/templates": OFFICE_WIDE,
+    "POST /office/campaigns/templates/<key>": OFFICE_WIDE,
+    "GET /office/campaigns/audience-count": OFFICE_WIDE,
+    "GET /office/campaigns/<int:campaign_id>": OFFICE_WIDE,
+    "GET /office/campaigns/<int:campaign_id>/edit": OFFICE_WIDE,
+    "POST /office/campaigns/<int:campaign_id>/edit": OFFICE_WIDE,
+    "GET /office/campaigns/<int:campaign_id>/steps/new": OFFICE_WIDE,
+    "POST /office/campaigns/<int:campaign_id>/steps/new": OFFICE_WIDE,
+    "GET /office/campaigns/<int:campaign_id>/steps/<int:step_id>": OFFICE_WIDE,
+    "POST /office/campaigns/<int:campaign_id>/steps/<int:step_id>": OFFICE_WIDE,
+    "GET /office/campaigns/<int:campaign_id>/preview": OFFICE_WIDE,
+    "GET /office/campaigns/<int:campaign_id>/progress.json": OFFICE_WIDE,
+    "GET /office/campaigns/<int:campaign_id>/recipients.<any(csv, xlsx):fmt>": OFFICE_WIDE,
+    "POST /office/campaigns/<int:campaign_id>/test": OFFICE_WIDE,
+    "POST /office/campaigns/<int:campaign_id>/<any(schedule, pause, resume, cancel, resend):action>": OFFICE_WIDE,
+}
+
+#: Requests that change the shared rows for good run last, in this order.
+LAST = (
+    "POST /author/questions/<int:question_id>/delete",
+    "POST /author/modules/<int:module_id>/delete",
+    "POST /author/courses/<int:course_id>/archive",
+    "POST /office/certificates/<int:cert_id>/revoke",
+    "POST /office/people/<int:user_id>/active",
+    "POST /logout",
+)
+
+
+#: Form data for requests whose empty form would do something the later rows cannot live with.
+FORM = {"POST /office/people/<int:user_id>/active": {"active": "1"}}
+
+
+def _routes(app) -> set[str]:
+    return {
+        f"{method} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    }
+
+
+def test_every_route_is_in_the_table(app):
+    routes = _routes(app)
+    assert sorted(routes - MATRIX.keys()) == [], "new routes: add them to MATRIX"
+    assert sorted(MATRIX.keys() - routes) == [], "routes gone: remove them from MATRIX"
+
+
+def _order(key: str) -> tuple:
+    return (key in LAST, LAST.index(key) if key in LAST else 0, key.startswith("POST"), key)
+
+
+def _url(app, rule, args: dict) -> str:
+    values = {}
+    for name in rule.arguments:
+        if name in (rule.defaults or {}):
+            continue
+        if name == "token":
+            values[name] = _token_for(rule.rule, args)
+        elif name == "filename":
+            values[name] = args["bootstrap_filename" if rule.endpoint.startswith("bootstrap") else "filename"]
+        elif name == "module_id" and "/learning/" in rule.rule:
+            values[name] = args["modules"][_learning_module(rule.rule)]
+        elif name == "module_id" and "questions" in rule.rule:
+            values[name] = args["modules"]["quiz"]
+        else:
+            values[name] = args[name]
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _token_for(rule: str, args: dict) -> str:
+    if rule.startswith("/t/"):
+        return args["track_token"]
+    if rule.startswith("/unsubscribe"):
+        return args["unsubscribe_token"]
+    if rule.startswith("/office/people/import"):
+        return args["import_token"]
+    return args["password_token"]
+
+
+def _learning_module(rule: str) -> str:
+    if rule.endswith("/start"):
+        return "quiz"
+    if rule.endswith("/accept"):
+        return "attestation"
+    return "lesson"
+
+
+def _rule(app, key: str):
+    method, path = key.split(" ", 1)
+    return next(r for r in app.url_map.iter_rules() if r.rule == path and method in r.methods)
+
+
+def _outcome(response, signed_in: bool) -> object:
+    """What the person got; a signed-in person is sent to /login only when signing out."""
+    target = urlsplit(response.headers.get("Location", ""))
+    if response.status_code in (302, 303) and target.path == "/login" and (not signed_in or "next=" in target.query):
+        return LOGIN
+    if response.status_code in (403, 404, 405):
+        return response.status_code
+    assert response.status_code < 500, response.status_code
+    return OK
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX, key=_order))
+def test_access(app, world, key):
+    rule = _rule(app, key)
+    method = key.split(" ", 1)[0]
+    url = _url(app, rule, world.args)
+    got = {}
+    for role in ROLES:
+        limiter.reset()
+        response = world.clients[role].open(url, method=method, data=FORM.get(key))
+        got[role] = _outcome(response, role != "anonymous")
+        response.close()
+    expected = dict(zip(ROLES, MATRIX[key], strict=True))
+    for role, want in expected.items():
+        if want == PUBLIC:
+            expected[role] = OK
+    assert got == expected, url
