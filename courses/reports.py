@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, QuizAttempt
 from lms.database import as_utc, localized, utcnow
 from lms.models import OrgUnit, User
+from lms.people_forms import KIND_CHOICES
 
 OVERDUE = "overdue"
 #: The states a report shows, in the order of a learner's path; "overdue" is computed, not stored.
@@ -277,6 +278,7 @@ def export_records(session: Session, query: Select, locale: str) -> Iterator[lis
     """The rows of a course report as export cells: local times, translated states, unit names."""
     zone = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
     states = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once, not per row
+    kinds = {choice.value: str(choice.label) for choice in KIND_CHOICES}
     units: dict[str | None, str] = {}
     for row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
         values = row._mapping
@@ -289,6 +291,8 @@ def export_records(session: Session, query: Select, locale: str) -> Iterator[lis
                 cells.append(units[code])
             elif key == "state":
                 cells.append(states[values["state"]])
+            elif key == "kind":
+                cells.append(kinds.get(values["kind"], values["kind"]))
             elif key.endswith("_at"):
                 cells.append(_local(values[key], zone))
             else:

@@ -81,7 +81,7 @@ def export_response(fmt: str, filename: str, title: str, header: list[str], reco
     if fmt == "xlsx":
         body, mimetype = stream_xlsx(title, header, records), XLSX_MIMETYPE
     else:
-        body, mimetype = stream_csv(header, records), "text/csv; charset=utf-8"
+        body, mimetype = stream_csv(header, records), "text/csv"  # Werkzeug adds the charset
     return Response(
         stream_with_context(body),
         mimetype=mimetype,

@@ -250,3 +250,22 @@ def test_exports_never_turn_a_name_into_a_formula(client, auth, make, db, course
     cell = sheet.cell(row=2, column=1)
     assert cell.data_type == "s"
     assert cell.value.startswith("'=HYPERLINK")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_csv_export_names_its_charset_once_and_kinds_in_words(client, auth, db, campus, officer):
+    auth.login(officer)
+    response = client.get(f"/office/courses/progress/ethics/export.csv?unit={campus['faculty'].id}")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [r["Kind"] for r in rows] == ["Student", "Student", "Staff"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_progress_pages_show_due_and_completion_as_unambiguous_dates(client, auth, db, campus, officer):
+    auth.login(officer)
+    page = client.get("/office/courses/progress/ethics").data.decode()
+    assert "Nov 18, 2026" in page and "Nov 19, 2026" in page  # Ada: completed, due; not 11/18/26
+    assert "/26," not in page
+    person = client.get(f"/office/courses/people/{campus['ada'].id}").data.decode()
+    assert "Nov 18, 2026" in person and "/26," not in person
