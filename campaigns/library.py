@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from campaigns.models import Campaign, CampaignStep, Category, StepTiming
 from campaigns.rendering import placeholder_errors
 from lms.config import LOCALES
+from lms.database import localized
 
 LIBRARY = Path(__file__).resolve().parent / "library"
 
@@ -61,15 +62,15 @@ def list_templates() -> list[dict]:
 
 
 def campaign_from_template(
-    session: Session, key: str, tz: ZoneInfo, now: datetime, created_by_id: int | None
+    session: Session, key: str, tz: ZoneInfo, now: datetime, created_by_id: int | None, locale: str = "en"
 ) -> Campaign:
-    """A draft campaign copied from the template ``key`` for the office to edit and schedule."""
+    """A draft campaign copied from the template ``key``, named in the office's ``locale``."""
     path = LIBRARY / f"{key}.yaml"
     if key not in {p.stem for p in template_files()}:
         raise TemplateProblem(f"no template named {key!r}")
     data = load_template(path)
     campaign = Campaign(
-        name=data["name"].get("en") or key,
+        name=localized(data["name"], locale)[0] or key,
         category=data["category"],
         audience=data.get("audience") or {"kind": "all"},
         template_key=key,

@@ -115,7 +115,7 @@ def from_template(key: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        campaign = library.campaign_from_template(db.session, key, _tz(), utcnow(), current_user.id)
+        campaign = library.campaign_from_template(db.session, key, _tz(), utcnow(), current_user.id, current_locale())
     except library.TemplateProblem:
         abort(404)
     db.session.flush()

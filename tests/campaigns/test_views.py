@@ -188,3 +188,11 @@ def test_preferences_page_turns_optional_mail_off_and_on(client, auth, make, db)
     assert db.session.scalars(select(EmailPreference.category)).all() == [Category.AWARENESS]
     client.post("/profile/email", data={"category": "awareness"})
     assert db.session.scalars(select(EmailPreference)).first() is None
+
+
+def test_a_campaign_from_a_template_is_named_in_the_officers_language(client, auth, make, db):
+    auth.login(make.user(roles=[Role.OFFICER], locale="ru"))
+    response = client.post("/office/campaigns/templates/international-anti-corruption-day")
+    assert response.status_code == 302
+    campaign = db.session.scalars(select(Campaign)).one()
+    assert campaign.name == "Международный день борьбы с коррупцией (9 декабря)"
