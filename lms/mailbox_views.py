@@ -74,7 +74,8 @@ def search_messages(viewer: User, text: str, status: str):
 
 
 def body_visible(viewer: User, message: OutboxMessage) -> bool:
-    return message.category not in PRIVATE_CATEGORIES or viewer.has_role(Role.ADMIN)
+    """Account e-mails are private to admins and to their own recipient (a campaign test is one)."""
+    return message.category not in PRIVATE_CATEGORIES or viewer.has_role(Role.ADMIN) or message.user_id == viewer.id
 
 
 def _message_or_404(message_id: int) -> OutboxMessage:

@@ -449,3 +449,12 @@ def test_scoped_officer_sees_only_their_units_mail(client, auth, make, db):
     assert inside.email in text and outside.email not in text
     hidden = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.to_addr == outside.email))
     assert client.get(f"/office/mailbox/{hidden}").status_code == 404
+
+
+def test_an_officer_reads_the_campaign_test_sent_to_them(client, auth, make, db):
+    officer = make.user(roles=[Role.OFFICER])
+    queue(db, 1, category="system", user_id=officer.id, to_addr=officer.email, body_text="[Test] gifts")
+    message = db.session.scalars(select(OutboxMessage)).one()
+    auth.login(officer)
+    assert "[Test] gifts" in client.get(f"/office/mailbox/{message.id}").get_data(as_text=True)
+    assert client.get(f"/office/mailbox/{message.id}/html").status_code == 200
