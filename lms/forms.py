@@ -48,6 +48,17 @@ class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 
+def _bare_address(value: str | None) -> str | None:
+    """``https://metu.kz/`` as ``metu.kz``: the footer adds the scheme itself."""
+    if not value:
+        return value
+    value = value.strip()
+    for scheme in ("https://", "http://"):
+        if value.lower().startswith(scheme):
+            value = value[len(scheme) :]
+    return value.rstrip("/")
+
+
 class ContactsForm(FlaskForm):
     university_kk = StringField(_l("University (Kazakh)"), validators=[DataRequired(), Length(max=200)])
     university_ru = StringField(_l("University (Russian)"), validators=[DataRequired(), Length(max=200)])
@@ -60,5 +71,5 @@ class ContactsForm(FlaskForm):
     room_en = StringField(_l("Room (English)"), validators=[DataRequired(), Length(max=200)])
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=64)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    website = StringField(_l("Website"), validators=[Length(max=200)])
+    website = StringField(_l("Website"), validators=[Length(max=200)], filters=[_bare_address])
     submit = SubmitField(_l("Save"))

@@ -178,3 +178,12 @@ def test_visitors_default_to_kazakh_unless_their_browser_asks(app, db, monkeypat
     visitor = app.test_client()
     assert b'<html lang="kk">' in visitor.get("/login").data
     assert b'<html lang="ru">' in visitor.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9"}).data
+
+
+def test_a_website_typed_with_its_scheme_still_links_once(client, auth, make, db):
+    auth.login(make.user(roles=[Role.OFFICER]))
+    data = {f"{k}_{loc}": f"{k} {loc}" for k in ("university", "officer", "room") for loc in ("kk", "ru", "en")}
+    data.update(phone="+7 727 000 00 00", email="ethics@metu.kz", website="https://www.metu.kz/")
+    assert client.post("/office/settings", data=data).status_code == 302
+    footer = client.get("/profile").get_data(as_text=True)
+    assert '<a href="https://www.metu.kz">www.metu.kz</a>' in footer and "https://https://" not in footer
