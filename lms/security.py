@@ -3,6 +3,7 @@
 from urllib.parse import urljoin, urlsplit
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: Every page uses only its own scripts, styles, images and fonts: no inline code, no CDN.
 CSP = (
@@ -13,8 +14,12 @@ CSP = (
 
 
 def is_safe_next(target: str | None) -> bool:
-    """True for a path on this site; refuses other hosts, schemes and ``//evil`` tricks."""
-    if not target:
+    """True for a path on this site; refuses other hosts, schemes and ``//evil`` tricks.
+
+    Browsers read any run of leading slashes (``///evil``) as a host, so a path must start with
+    exactly one.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
         return False
     if "\\" in target or any(ord(c) < 32 for c in target):
         return False
@@ -24,6 +29,10 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    hops = app.config.get("ADAL_PROXY_HOPS", 0)
+    if hops:  # behind a proxy, rate limits, audit IPs and HTTPS need the client's own address and scheme
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)

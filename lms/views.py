@@ -39,6 +39,11 @@ def _login_limit() -> str:
     return current_app.config["ADAL_LOGIN_LIMIT"]
 
 
+def _submitted_email() -> str:
+    """Rate-limit key: the address typed in the form, so many machines cannot share one budget."""
+    return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 @bp.app_context_processor
 def inject_layout():
     """What every page's header and footer (and every e-mail's footer) need."""
@@ -60,6 +65,7 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
 def login():
     """Sign in; failures are audited and the form is rate-limited per address."""
     form = LoginForm()
@@ -91,6 +97,7 @@ def logout():
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
+@limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_email)
 def forgot_password():
     """Ask for a reset link; the answer is the same whether the address is known or not."""
     form = ForgotPasswordForm()
