@@ -73,6 +73,13 @@ def deliver_command(once: bool, every: float) -> None:
         time.sleep(every)
 
 
+def served_base_url(configured: str, host: str, port: int) -> str:
+    """Links on certificates and in e-mails point at this server unless ADAL_BASE_URL says otherwise."""
+    import os
+
+    return configured if os.environ.get("ADAL_BASE_URL") else f"http://{host}:{port}"
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -84,6 +91,7 @@ def serve_command(host: str, port: int) -> None:
     from lms.scheduler import build_scheduler
 
     app = current_app._get_current_object()
+    app.config["ADAL_BASE_URL"] = served_base_url(app.config["ADAL_BASE_URL"], host, port)
     scheduler = build_scheduler(app, background=True)
     scheduler.start()
     click.echo(f"Adal is at http://{host}:{port}/ (scheduler thread running; Ctrl+C stops both).")
