@@ -187,3 +187,10 @@ def test_a_website_typed_with_its_scheme_still_links_once(client, auth, make, db
     assert client.post("/office/settings", data=data).status_code == 302
     footer = client.get("/profile").get_data(as_text=True)
     assert '<a href="https://www.metu.kz">www.metu.kz</a>' in footer and "https://https://" not in footer
+
+
+def test_every_page_names_an_icon_that_exists(client):
+    """Browsers ask for an icon on every page; a missing one is a 404 in every log."""
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/img/favicon.svg"' in page
+    assert client.get("/static/img/favicon.svg").status_code == 200
