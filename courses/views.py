@@ -1,5 +1,7 @@
 """The learner's pages: "My learning", the course player, quizzes, results and attestations."""
 
+from pathlib import PurePosixPath
+
 from flask import (
     Blueprint,
     abort,
@@ -34,6 +36,8 @@ from lms.i18n import current_locale
 from lms.models import Role
 
 bp = Blueprint("courses", __name__)
+#: Course files a browser may show in a tab; any other (HTML, SVG, scripts) is sent as a download.
+INLINE_FILE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".txt"}
 
 
 @bp.before_request
@@ -370,4 +374,6 @@ def course_file(course_id: int, name: str):
     if enrolled is None and not current_user.has_role(Role.AUTHOR, Role.OFFICER):
         abort(404)
     folder = content.course_files_dir(current_app.config["ADAL_STORAGE_PATH"], course_id)
-    return send_from_directory(folder, name)
+    # An author's HTML or SVG opened on this origin could run script as the viewer: download it.
+    inline = PurePosixPath(name).suffix.lower() in INLINE_FILE_SUFFIXES
+    return send_from_directory(folder, name, as_attachment=not inline)

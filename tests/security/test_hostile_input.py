@@ -19,7 +19,7 @@ from sqlalchemy import select
 from campaigns import tracking
 from campaigns.materialize import render_for
 from campaigns.rendering import compile_message
-from courses import certificates
+from courses import certificates, content
 from courses.content import render_markdown
 from courses.models import Assignment
 from lms import audit
@@ -318,3 +318,29 @@ def test_imported_formula_names_are_text_in_every_export(client, auth, make, db)
 def _assert_inert(cells: list[str], where: str) -> None:
     for cell in cells:
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (where, cell)
+
+
+def test_course_files_that_could_run_script_are_downloads(app, client, auth, make, db):
+    """An author's files/page.html with a same-origin script would pass the CSP: it must never render."""
+    course = build_course(db.session)
+    folder = content.course_files_dir(app.config["ADAL_STORAGE_PATH"], course.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("page.html", "drawing.svg", "evil.js", "Page.HTM", "photo.png", "code.pdf"):
+        (folder / name).write_bytes(b"<script>alert(1)</script>")
+    learner = make.user()
+    enrol(db.session, learner, course)
+    auth.login(learner)
+    for name, shown in [
+        ("page.html", False),
+        ("drawing.svg", False),
+        ("evil.js", False),
+        ("Page.HTM", False),
+        ("photo.png", True),
+        ("code.pdf", True),
+    ]:
+        response = client.get(f"/learning/files/{course.id}/{name}")
+        assert response.status_code == 200, name
+        disposition = response.headers.get("Content-Disposition", "")
+        assert disposition.startswith("attachment") != shown, (name, disposition)
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        response.close()
