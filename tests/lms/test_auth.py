@@ -193,4 +193,6 @@ def test_every_page_names_an_icon_that_exists(client):
     """Browsers ask for an icon on every page; a missing one is a 404 in every log."""
     page = client.get("/login").get_data(as_text=True)
     assert '<link rel="icon" href="/static/img/favicon.svg"' in page
-    assert client.get("/static/img/favicon.svg").status_code == 200
+    icon = client.get("/static/img/favicon.svg")
+    icon.close()  # a static file response holds the file open until closed
+    assert icon.status_code == 200
