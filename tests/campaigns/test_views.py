@@ -196,3 +196,9 @@ def test_a_campaign_from_a_template_is_named_in_the_officers_language(client, au
     assert response.status_code == 302
     campaign = db.session.scalars(select(Campaign)).one()
     assert campaign.name == "Международный день борьбы с коррупцией (9 декабря)"
+
+
+def test_a_campaign_page_leads_back_to_the_list(client, officer, db):
+    campaign = make_campaign(db.session)
+    page = client.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
+    assert '<li class="breadcrumb-item"><a href="/office/campaigns/">Campaigns</a></li>' in page
