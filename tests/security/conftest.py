@@ -140,14 +140,8 @@ def world(app):
         "bootstrap_filename": "css/bootstrap.min.css",
     }
     world.args["modules"] = {"lesson": lesson.id, "quiz": quiz.id, "attestation": module_of(course, "code").id}
-    world.clients["anonymous"] = _client(app)
-    for role, user in users.items():
-        limiter.reset()
-        client = _client(app)
-        response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
-        assert response.status_code == 302, role
-        world.clients[role] = client
-    limiter.reset()
+    world.clients = {role: _client(app) for role in ROLES}
+    sign_in(world)
     yield world
     session.rollback()
     session.remove()
@@ -155,5 +149,10 @@ def world(app):
     ctx.pop()
 
 
-def static_exists(app, name: str) -> bool:
-    return (Path(app.static_folder) / name).is_file()
+def sign_in(world: World) -> None:
+    """Sign every person in through the real form, each in their own client."""
+    for role, user in world.users.items():
+        limiter.reset()
+        response = world.clients[role].post("/login", data={"email": user.email, "password": factories.PASSWORD})
+        assert response.status_code == 302, role
+    limiter.reset()

@@ -6,12 +6,14 @@ learner's, a university-wide officer, an administrator. A route added without a 
 ``test_every_route_is_in_the_table``.
 """
 
+from io import BytesIO
 from urllib.parse import urlsplit
 
 import pytest
+from openpyxl import load_workbook
 
 from lms.extensions import limiter
-from tests.security.conftest import ROLES
+from tests.security.conftest import ROLES, sign_in
 
 #: Allowed: the request got past every check (any answer but 403, 404, 405, 5xx or the sign-in page).
 OK = "ok"
@@ -260,8 +262,38 @@ def test_access(app, world, key):
         response = world.clients[role].open(url, method=method, data=FORM.get(key))
         got[role] = _outcome(response, role != "anonymous")
         response.close()
+    if key == "POST /logout":
+        sign_in(world)  # for the tests that follow
     expected = dict(zip(ROLES, MATRIX[key], strict=True))
     for role, want in expected.items():
         if want == PUBLIC:
             expected[role] = OK
     assert got == expected, url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/office/people/",
+        "/office/people/?q=learner",
+        "/office/courses/progress/{slug}",
+        "/office/courses/progress/{slug}/export.csv",
+        "/office/courses/progress/{slug}/export.xlsx",
+        "/office/certificates",
+        "/office/certificates?q=Learner",
+        "/office/mailbox/",
+    ],
+)
+def test_scoped_lists_leave_out_other_units(app, world, url):
+    """A unit head's lists and exports name nobody outside their unit (the learner is in another)."""
+    learner = world.users["learner"]
+    url = url.format(slug=world.args["slug"])
+    for role, present in (("officer", True), ("scoped", False)):
+        response = world.clients[role].get(url)
+        assert response.status_code == 200, (role, url)
+        body = response.get_data()
+        response.close()
+        if url.endswith(".xlsx"):
+            sheet = load_workbook(BytesIO(body)).active
+            body = " ".join(str(c.value) for row in sheet.iter_rows() for c in row).encode()
+        assert (learner.email.encode() in body or learner.full_name.encode() in body) == present, (role, url)
