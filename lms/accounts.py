@@ -41,8 +41,13 @@ def set_password(user: User, password: str) -> None:
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="adal.set-password")
+#: What a set-password link is for, by the endpoint it opens; each signs with its own salt, so a
+#: reset link (valid hours) cannot be replayed as an invitation (valid weeks).
+PURPOSES = {"lms.reset_password": "reset", "lms.accept_invitation": "invitation"}
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"adal.set-password.{purpose}")
 
 
 def _fingerprint(user: User) -> str:
@@ -50,8 +55,8 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
 
 
-def make_password_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "fp": _fingerprint(user)})
+def make_password_token(user: User, purpose: str = "reset") -> str:
+    return _serializer(purpose).dumps({"uid": user.id, "fp": _fingerprint(user)})
 
 
 class TokenError(Exception):
@@ -62,10 +67,10 @@ class TokenError(Exception):
         self.reason = reason
 
 
-def user_from_password_token(session: Session, token: str, max_age: int) -> User:
+def user_from_password_token(session: Session, token: str, max_age: int, purpose: str = "reset") -> User:
     """The person a set-password link is for; raises ``TokenError`` (expired, used, invalid)."""
     try:
-        data = _serializer().loads(token, max_age=max_age)
+        data = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as exc:
         raise TokenError("expired") from exc
     except BadSignature as exc:
@@ -81,7 +86,7 @@ def user_from_password_token(session: Session, token: str, max_age: int) -> User
 def password_link(user: User, endpoint: str = "lms.reset_password") -> str:
     """The absolute link that lets ``user`` set a password (for e-mails)."""
     base = current_app.config["ADAL_BASE_URL"]
-    return base + url_for(endpoint, token=make_password_token(user))
+    return base + url_for(endpoint, token=make_password_token(user, PURPOSES[endpoint]))
 
 
 def send_password_reset(session: Session, user: User) -> None:

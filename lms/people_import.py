@@ -491,7 +491,7 @@ def queue_invitations(session: Session, people: list[tuple[int, dict]]) -> None:
             stand_in = SimpleNamespace(full_name=_NAME, email=_EMAIL, locale=locale)
             rendered[locale] = render_email("invitation", locale, user=stand_in, link=_LINK)
         subject, text, html = rendered[locale]
-        token = make_password_token(SimpleNamespace(id=user_id, password_hash=None))
+        token = make_password_token(SimpleNamespace(id=user_id, password_hash=None), "invitation")
         link = link_base.replace(_LINK, token)
         name, email = values["full_name"], values["email"]
         rows.append(

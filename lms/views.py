@@ -115,18 +115,20 @@ def forgot_password():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Set a new password from an e-mailed link (signed, expiring, single-use)."""
-    return _set_password_from_link(token, current_app.config["ADAL_RESET_MAX_AGE"], "auth.password_reset")
+    return _set_password_from_link(token, current_app.config["ADAL_RESET_MAX_AGE"], "auth.password_reset", "reset")
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     """A newly imported person chooses their first password."""
-    return _set_password_from_link(token, current_app.config["ADAL_INVITE_MAX_AGE"], "auth.invitation_accepted")
+    return _set_password_from_link(
+        token, current_app.config["ADAL_INVITE_MAX_AGE"], "auth.invitation_accepted", "invitation"
+    )
 
 
-def _set_password_from_link(token: str, max_age: int, action: str):
+def _set_password_from_link(token: str, max_age: int, action: str, purpose: str):
     try:
-        user = accounts.user_from_password_token(db.session, token, max_age)
+        user = accounts.user_from_password_token(db.session, token, max_age, purpose)
     except accounts.TokenError as error:
         reasons = {
             "expired": _("This link has expired. Ask for a new one."),

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from campaigns import tracking
+from lms import accounts
 from lms.models import OutboxMessage
 from tests import factories
 
@@ -145,3 +146,15 @@ def test_forwarded_headers_are_believed_only_behind_a_configured_proxy(tmp_path)
     storage = {"ADAL_STORAGE_PATH": str(tmp_path)}
     assert "Strict-Transport-Security" not in _static_response(storage, forwarded).headers
     assert "Strict-Transport-Security" in _static_response({**storage, "ADAL_PROXY_HOPS": 1}, forwarded).headers
+
+
+def test_a_reset_link_is_not_an_invitation(app, client, make, db):
+    """A reset link lives hours; replayed on the invitation page (weeks) it must not work."""
+    person = make.user()
+    with app.test_request_context():
+        reset = accounts.make_password_token(person, "reset")
+        invitation = accounts.make_password_token(person, "invitation")
+    assert client.get(f"/invitation/{reset}").status_code == 400
+    assert client.get(f"/password/reset/{invitation}").status_code == 400
+    assert client.get(f"/password/reset/{reset}").status_code == 200
+    assert client.get(f"/invitation/{invitation}").status_code == 200
