@@ -52,9 +52,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    def load_user(session_id: str):
+        user_id, _sep, _fingerprint = session_id.partition(":")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active and user.get_id() == session_id else None
 
     i18n.init_app(app)
     navigation.init_app(app)

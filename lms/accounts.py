@@ -1,6 +1,5 @@
 """Accounts: checking passwords, signed single-use links to set a password."""
 
-import hashlib
 import uuid
 
 from flask import current_app, url_for
@@ -10,7 +9,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.database import utcnow
-from lms.models import User
+from lms.models import User, password_fingerprint
 from lms.outbox import enqueue_email
 
 MIN_PASSWORD_LENGTH = 10
@@ -52,7 +51,7 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 def _fingerprint(user: User) -> str:
     """Changes whenever the password does, so a used link stops working."""
-    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+    return password_fingerprint(user.password_hash)
 
 
 def make_password_token(user: User, purpose: str = "reset") -> str:

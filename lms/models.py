@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -83,6 +84,16 @@ class User(UserMixin, db.Model):
         """True when the person holds any of ``roles``; admins hold every role."""
         names = self.role_names
         return Role.ADMIN in names or bool(names.intersection(roles))
+
+    def get_id(self) -> str:
+        """The id kept in the session: it changes with the password, so a new password signs
+        out every other browser (and a stolen session cookie)."""
+        return f"{self.id}:{password_fingerprint(self.password_hash)}"
+
+
+def password_fingerprint(password_hash: str | None) -> str:
+    """A short digest that changes whenever the password does (never the hash itself)."""
+    return hashlib.sha256((password_hash or "unset").encode()).hexdigest()[:16]
 
 
 class UserRole(db.Model):

@@ -165,6 +165,7 @@ def profile():
             accounts.set_password(current_user, password_form.password.data)
             audit.record(db.session, "auth.password_changed", current_user)
             db.session.commit()
+            login_user(current_user._get_current_object())  # this browser stays in; the others are out
             flash(_("Your password is changed."), "success")
             return redirect(url_for("lms.profile"))
     return render_template("lms/profile.html", form=form, password_form=password_form)

@@ -158,3 +158,23 @@ def test_a_reset_link_is_not_an_invitation(app, client, make, db):
     assert client.get(f"/password/reset/{invitation}").status_code == 400
     assert client.get(f"/password/reset/{reset}").status_code == 200
     assert client.get(f"/invitation/{invitation}").status_code == 200
+
+
+def test_a_new_password_signs_out_every_other_browser(app, client, auth, make, db):
+    person = make.user()
+    elsewhere = app.test_client()
+    elsewhere.post("/login", data={"email": person.email, "password": factories.PASSWORD})
+    assert elsewhere.get("/profile").status_code == 200
+    auth.login(person)
+    changed = client.post(
+        "/profile",
+        data={
+            "pw-current": factories.PASSWORD,
+            "pw-password": "a new long passphrase",
+            "pw-confirm": "a new long passphrase",
+            "pw-submit": "1",
+        },
+    )
+    assert changed.status_code == 302
+    assert client.get("/profile").status_code == 200  # the browser that changed it stays signed in
+    assert elsewhere.get("/profile").status_code == 302  # the other one is signed out
