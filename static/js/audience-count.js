@@ -1,6 +1,5 @@
 // The audience builder of the office's assignment form: shows only the fields the chosen kind of
 // audience needs, and asks the server how many people the audience holds as it changes.
-// Also asks for confirmation on forms marked .confirm-submit (ending an assignment).
 (function () {
   "use strict";
 
@@ -77,11 +76,4 @@
   }
 
   document.querySelectorAll("form.audience-builder").forEach(setupBuilder);
-  document.querySelectorAll("form.confirm-submit").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) {
-        event.preventDefault();
-      }
-    });
-  });
 })();
