@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(public_views.bp)
-    add_nav_item(app, "campaigns.index", _l("Campaigns"), (Role.OFFICER, Role.ADMIN), "office")
+    add_nav_item(app, "campaigns.index", _l("Campaigns"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True)
     add_nav_item(app, "campaign_links.preferences", _l("E-mail preferences"), section="profile")
     tasks.register(app)
     add_demo_seeder(demo.seed_demo_campaigns)

@@ -71,7 +71,9 @@ def register_blueprints(app: Flask) -> None:
     from lms.navigation import add_nav_item
 
     app.register_blueprint(views.bp)
-    add_nav_item(app, "lms.office_settings", _l("Office settings"), (Role.OFFICER, Role.ADMIN), "office")
+    add_nav_item(
+        app, "lms.office_settings", _l("Office settings"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True
+    )
     people_views.init_app(app)
     unit_views.init_app(app)
     audit_views.init_app(app)

@@ -23,7 +23,7 @@ OFFICE = (Role.OFFICER, Role.ADMIN)
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    add_nav_item(app, "audit.events", _l("Audit log"), roles=OFFICE, section="office")
+    add_nav_item(app, "audit.events", _l("Audit log"), roles=OFFICE, section="office", university_wide=True)
 
 
 def _filtered_query(form: AuditFilterForm):

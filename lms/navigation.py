@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from flask_login import current_user
 
+from lms.permissions import scope_paths
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -12,10 +14,13 @@ class NavItem:
     label: object  #: a lazy_gettext string, translated when shown
     roles: tuple[str, ...] = ()  #: empty: every signed-in person
     section: str = "main"  #: "main" (learning) or "office"
+    university_wide: bool = False  #: hidden from officers scoped to a unit (``permissions.university_wide``)
 
 
-def add_nav_item(app: Flask, endpoint: str, label, roles: tuple[str, ...] = (), section: str = "main") -> None:
-    app.extensions.setdefault("adal.nav", []).append(NavItem(endpoint, label, roles, section))
+def add_nav_item(
+    app: Flask, endpoint: str, label, roles: tuple[str, ...] = (), section: str = "main", university_wide: bool = False
+) -> None:
+    app.extensions.setdefault("adal.nav", []).append(NavItem(endpoint, label, roles, section, university_wide))
 
 
 def visible_nav_items(section: str) -> list[NavItem]:
@@ -25,7 +30,9 @@ def visible_nav_items(section: str) -> list[NavItem]:
     return [
         item
         for item in current_app.extensions.get("adal.nav", [])
-        if item.section == section and (not item.roles or current_user.has_role(*item.roles))
+        if item.section == section
+        and (not item.roles or current_user.has_role(*item.roles))
+        and not (item.university_wide and scope_paths(current_user) is not None)
     ]
 
 

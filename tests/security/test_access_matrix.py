@@ -6,6 +6,7 @@ learner's, a university-wide officer, an administrator. A route added without a 
 ``test_every_route_is_in_the_table``.
 """
 
+import re
 from io import BytesIO
 from urllib.parse import urlsplit
 
@@ -297,3 +298,13 @@ def test_scoped_lists_leave_out_other_units(app, world, url):
             sheet = load_workbook(BytesIO(body)).active
             body = " ".join(str(c.value) for row in sheet.iter_rows() for c in row).encode()
         assert (learner.email.encode() in body or learner.full_name.encode() in body) == present, (role, url)
+
+
+def test_unit_heads_see_no_menu_entry_they_cannot_open(app, world):
+    """Every office menu entry a person sees opens for them (no link to a 403)."""
+    for role in ("author", "scoped", "officer", "admin"):
+        page = world.clients[role].get("/profile").get_data(as_text=True)
+        links = set(re.findall(r'href="(/office/[^"]*|/author/[^"]*)"', page))
+        assert links, role
+        for link in links:
+            assert world.clients[role].get(link).status_code == 200, (role, link)
