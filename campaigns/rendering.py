@@ -11,6 +11,7 @@ import string
 from dataclasses import dataclass
 
 import nh3
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 
 PLACEHOLDERS = ("name", "course", "due_date", "days_left", "link", "unsubscribe_link")
@@ -28,9 +29,9 @@ def placeholder_errors(text: str) -> list[str]:
     """What is wrong with the placeholders of ``text`` (empty when all is well)."""
     try:
         fields = [f for _lit, f, _spec, _conv in string.Formatter().parse(text or "") if f is not None]
-    except ValueError as error:
-        return [f"unbalanced brace: {error}"]
-    return [f"unknown placeholder {{{f}}}" for f in fields if f not in PLACEHOLDERS]
+    except ValueError:
+        return [_("unbalanced brace: a { or } has no pair")]
+    return [_("unknown placeholder {%(name)s}", name=f) for f in fields if f not in PLACEHOLDERS]
 
 
 def _tokenize(text: str) -> str:

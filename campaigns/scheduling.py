@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
+from flask_babel import gettext as _
 
 from campaigns.models import CampaignStep, StepTiming
 
@@ -18,7 +19,7 @@ class ScheduleError(ValueError):
 def validate_cron(rule: str) -> str:
     rule = " ".join((rule or "").split())
     if len(rule.split()) != 5 or not croniter.is_valid(rule):
-        raise ScheduleError(f"not a cron rule with five fields: {rule!r}")
+        raise ScheduleError(_("not a cron rule with five fields: “%(rule)s”", rule=rule))
     return rule
 
 
@@ -32,7 +33,7 @@ def first_run(step: CampaignStep, now: datetime, tz: ZoneInfo) -> datetime:
     """When the scheduler first looks at a step once its campaign is scheduled."""
     if step.timing == StepTiming.AT:
         if step.send_at is None:
-            raise ScheduleError("a send time is needed")
+            raise ScheduleError(_("a send time is needed"))
         return step.send_at
     if step.timing == StepTiming.CRON:
         return next_cron_run(validate_cron(step.cron), now - timedelta(seconds=1), tz)

@@ -1,6 +1,9 @@
 """Placeholders, escaping and link rewriting of campaign messages."""
 
+from pathlib import Path
+
 import pytest
+from babel.messages.extract import extract_from_file
 
 from campaigns.rendering import TemplateError, compile_message, placeholder_errors, rewrite_links
 
@@ -44,3 +47,19 @@ def test_rewrite_links_wraps_only_absolute_links():
     out = rewrite_links(html, lambda url: f"https://t.test/?u={url}")
     assert 'href="https://t.test/?u=https://metu.kz/a?b=1&amp;c=2"' in out
     assert 'href="/local"' in out
+
+
+def test_placeholder_and_schedule_problems_are_translatable():
+    """The office reads these under the step form: they go through gettext, not English f-strings."""
+    root = Path(__file__).resolve().parents[2] / "campaigns"
+    found = {
+        message
+        for name in ("rendering.py", "scheduling.py")
+        for _line, message, _comments, _context in extract_from_file("python", root / name)
+    }
+    assert {
+        "unknown placeholder {%(name)s}",
+        "unbalanced brace: a { or } has no pair",
+        "not a cron rule with five fields: “%(rule)s”",
+        "a send time is needed",
+    } <= found
