@@ -134,6 +134,7 @@ HOSTILE_MARKDOWN = [
     "<<script>script>alert(1)<</script>/script>",
 ]
 
+_SCRIPT_URL = re.compile(r"""(href|src|action|formaction)\s*=\s*["']?\s*(javascript|vbscript|data):""", re.I)
 _TAG = re.compile(r"<\s*(\w+)([^>]*)>", re.S)
 _ALLOWED_FRAMES = ("https://www.youtube-nocookie.com/embed/", "https://player.vimeo.com/video/")
 
@@ -344,3 +345,51 @@ def test_course_files_that_could_run_script_are_downloads(app, client, auth, mak
         assert disposition.startswith("attachment") != shown, (name, disposition)
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         response.close()
+
+
+def test_hostile_campaign_and_quiz_texts_are_shown_as_text(client, auth, make, db):
+    campaign = make_campaign(db.session)
+    campaign.name = XSS
+    step = campaign.steps[0]
+    step.subject = {"en": XSS + " {name}", "kk": SSTI, "ru": SSTI}
+    step.body = {"en": "\n\n".join(HOSTILE_MARKDOWN), "kk": SSTI, "ru": SSTI}
+    course = build_course(db.session, kinds=("single", "matching"))
+    for question in module_of(course, "quiz").questions:
+        question.text = {"en": XSS, "kk": SSTI, "ru": SSTI}
+        question.explanation = {"en": XSS, "kk": SSTI, "ru": SSTI}
+        question.options = [
+            dict(
+                option,
+                text={"en": XSS, "kk": SSTI, "ru": SSTI},
+                **({"match": {"en": XSS}} if "match" in option else {}),
+            )
+            for option in question.options
+        ]
+    db.session.commit()
+    learner = make.user(full_name=XSS)
+    enrolment = enrol(db.session, learner, course)
+
+    auth.login(make.user(roles=[Role.OFFICER]))
+    for url in (
+        "/office/campaigns/",
+        f"/office/campaigns/{campaign.id}",
+        f"/office/campaigns/{campaign.id}/edit",
+        f"/office/campaigns/{campaign.id}/steps/{step.id}",
+        f"/office/campaigns/{campaign.id}/preview?user={learner.id}",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        _assert_escaped(response.get_data(as_text=True), url)
+        assert not _SCRIPT_URL.search(response.get_data(as_text=True)), url
+    auth.logout()
+
+    auth.login(learner)
+    quiz = module_of(course, "quiz")
+    started = client.post(f"/learning/{enrolment.id}/modules/{quiz.id}/start")
+    assert started.status_code == 302
+    page = client.get(started.headers["Location"])
+    assert page.status_code == 200
+    _assert_escaped(page.get_data(as_text=True), "quiz")
+    result = client.post(started.headers["Location"], data={}, follow_redirects=True)
+    assert result.status_code == 200
+    _assert_escaped(result.get_data(as_text=True), "result")
