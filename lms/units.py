@@ -1,5 +1,6 @@
 """The org tree: adding units and moving them, keeping every sub-unit's path right."""
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -21,9 +22,9 @@ def save_unit(session: Session, unit: OrgUnit, code: str, parent: OrgUnit | None
     code = code.strip().upper()
     clash = session.scalar(select(OrgUnit.id).where(func.upper(OrgUnit.code) == code, OrgUnit.id != unit.id))
     if clash is not None:
-        raise UnitError(f"the code {code} is already used")
+        raise UnitError(_("the code %(code)s is already used", code=code))
     if parent is not None and unit.id is not None and parent.path.startswith(unit.path):
-        raise UnitError("a unit cannot be placed under itself or one of its sub-units")
+        raise UnitError(_("a unit cannot be placed under itself or one of its sub-units"))
     unit.code, unit.kind, unit.name, unit.parent = code, kind, names, parent
     if unit.id is None:
         session.add(unit)

@@ -49,12 +49,12 @@ def test_rewrite_links_wraps_only_absolute_links():
     assert 'href="/local"' in out
 
 
-def test_placeholder_and_schedule_problems_are_translatable():
-    """The office reads these under the step form: they go through gettext, not English f-strings."""
-    root = Path(__file__).resolve().parents[2] / "campaigns"
+def test_form_problems_raised_by_services_are_translatable():
+    """The office reads these under its forms: they go through gettext, not English f-strings."""
+    root = Path(__file__).resolve().parents[2]
     found = {
         message
-        for name in ("rendering.py", "scheduling.py")
+        for name in ("campaigns/rendering.py", "campaigns/scheduling.py", "lms/units.py")
         for _line, message, _comments, _context in extract_from_file("python", root / name)
     }
     assert {
@@ -62,4 +62,6 @@ def test_placeholder_and_schedule_problems_are_translatable():
         "unbalanced brace: a { or } has no pair",
         "not a cron rule with five fields: “%(rule)s”",
         "a send time is needed",
+        "the code %(code)s is already used",
+        "a unit cannot be placed under itself or one of its sub-units",
     } <= found
