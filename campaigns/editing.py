@@ -12,6 +12,7 @@ from campaigns.rendering import placeholder_errors
 from campaigns.scheduling import ScheduleError, validate_cron
 from courses.audience import AudienceError, validate_rule
 from lms.config import LOCALES
+from lms.database import utcnow
 
 UNIT_KINDS = {"unit"}
 COURSE_KINDS = {"not_completed", "due_within", "overdue", "completed_within"}
@@ -80,6 +81,10 @@ def apply_step_form(step: CampaignStep, form: StepForm, tz: ZoneInfo) -> bool:
     timing = form.timing.data
     if timing == StepTiming.AT and form.send_at.data is None:
         form.send_at.errors.append(_("Choose the date and time."))
+        ok = False
+    elif timing == StepTiming.AT and form.send_at.data.replace(tzinfo=tz) < utcnow().replace(second=0, microsecond=0):
+        # A mistyped year would otherwise send to everyone the moment the campaign is scheduled.
+        form.send_at.errors.append(_("This time has already passed: choose a later one."))
         ok = False
     if timing == StepTiming.CRON:
         try:

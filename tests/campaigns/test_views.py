@@ -96,11 +96,15 @@ def test_officer_builds_a_campaign_and_schedules_it(client, officer, make, db):
 
 @pytest.mark.parametrize(
     ("field", "value", "error"),
-    [("subject_en", "Hi {nmae}", b"unknown placeholder {nmae}"), ("cron", "every monday", b"not a cron rule")],
+    [
+        ("subject_en", "Hi {nmae}", b"unknown placeholder {nmae}"),
+        ("cron", "every monday", b"not a cron rule"),
+        ("send_at", "2020-01-01T10:00", b"This time has already passed"),  # a mistyped year
+    ],
 )
 def test_a_step_that_could_not_be_sent_is_refused_with_the_reason(client, officer, db, field, value, error):
     campaign = make_campaign(db.session)
-    data = {"subject_en": "Hi", "timing": "cron" if field == "cron" else "now", field: value}
+    data = {"subject_en": "Hi", "timing": {"cron": "cron", "send_at": "at"}.get(field, "now"), field: value}
     response = client.post(f"/office/campaigns/{campaign.id}/steps/new", data=data)
     assert response.status_code == 200
     assert error in response.data
