@@ -3,6 +3,7 @@
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -11,7 +12,7 @@ from lms import audit
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import OrgUnit, Role
-from lms.permissions import require_role, university_wide
+from lms.permissions import require_role, scope_paths, university_wide
 from lms.units import UnitError, save_unit, units_in_tree_order
 
 bp = Blueprint("units", __name__, url_prefix="/office/units")
@@ -58,7 +59,8 @@ def _form(unit: OrgUnit | None) -> UnitForm:
 @require_role(*OFFICE)
 def index():
     """The whole tree, indented; people are assigned to units by their code."""
-    return render_template("lms/units.html", units=units_in_tree_order(db.session), kinds=KINDS)
+    editable = scope_paths(current_user) is None  # a unit head reads the tree, never reshapes it
+    return render_template("lms/units.html", units=units_in_tree_order(db.session), kinds=KINDS, editable=editable)
 
 
 @bp.route("/new", methods=["GET", "POST"], defaults={"unit_id": None})
