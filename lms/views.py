@@ -148,6 +148,7 @@ def _set_password_from_link(token: str, max_age: int, action: str, purpose: str)
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: f"person:{current_user.id}")
 def profile():
     """A person's own page: their language and their password."""
     form = ProfileForm(obj=current_user)

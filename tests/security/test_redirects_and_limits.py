@@ -178,3 +178,14 @@ def test_a_new_password_signs_out_every_other_browser(app, client, auth, make, d
     assert changed.status_code == 302
     assert client.get("/profile").status_code == 200  # the browser that changed it stays signed in
     assert elsewhere.get("/profile").status_code == 302  # the other one is signed out
+
+
+def test_guessing_the_current_password_on_the_profile_is_limited(app, client, auth, make):
+    """A stolen session cannot try passwords on the profile form faster than on the sign-in form."""
+    person = make.user()
+    auth.login(person)
+    wrong = {"pw-current": "guess", "pw-password": "a new long passphrase", "pw-confirm": "a new long passphrase"}
+    wrong["pw-submit"] = "1"
+    answers = [client.post("/profile", data=wrong).status_code for _ in range(_limit(app, "ADAL_LOGIN_LIMIT") + 1)]
+    assert answers[:-1] == [200] * (len(answers) - 1)
+    assert answers[-1] == 429
