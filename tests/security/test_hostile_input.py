@@ -393,3 +393,17 @@ def test_hostile_campaign_and_quiz_texts_are_shown_as_text(client, auth, make, d
     result = client.post(started.headers["Location"], data={}, follow_redirects=True)
     assert result.status_code == 200
     _assert_escaped(result.get_data(as_text=True), "result")
+
+
+def test_course_files_stay_inside_their_course_folder(app, client, auth, make, db):
+    course = build_course(db.session)
+    folder = content.course_files_dir(app.config["ADAL_STORAGE_PATH"], course.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder.parent / "secret.txt").write_text("secret")
+    learner = make.user()
+    enrol(db.session, learner, course)
+    auth.login(learner)
+    for name in ("../secret.txt", "..%2Fsecret.txt", "%2E%2E/secret.txt", "..\\secret.txt", "/etc/passwd"):
+        response = client.get(f"/learning/files/{course.id}/{name}", follow_redirects=True)
+        assert response.status_code == 404, name
+        response.close()
