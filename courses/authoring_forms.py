@@ -1,5 +1,6 @@
 """Forms of the authoring pages; every translatable text is three fields, ``<name>_kk/_ru/_en``."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -20,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from courses.authoring import texts_from
 from lms.config import LOCALES
+from lms.i18n import LANGUAGE_NAMES
 
 LANGUAGES = [SelectChoice("kk", "Қазақша"), SelectChoice("ru", "Русский"), SelectChoice("en", "English")]
 KEY = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Lower-case letters, digits and hyphens."))
@@ -155,7 +157,7 @@ class QuestionForm(FlaskForm):
     options = FieldList(FormField(OptionForm), min_entries=MAX_OPTIONS, max_entries=MAX_OPTIONS)
     submit = SubmitField(_l("Save the question"))
 
-    def entry(self, kind: str) -> tuple[dict, list[str]]:
+    def entry(self, kind: str, main_locale: str) -> tuple[dict, list[str]]:
         """The question as pack data (checked later by the pack rules), and what the form itself lacks."""
         entry = {
             "key": self.key.data,
@@ -167,8 +169,8 @@ class QuestionForm(FlaskForm):
         }
         if kind == "truefalse":
             entry["answer"] = self.truth.data == "true"
-            return entry, []
-        rows = []
+            return entry, _untranslated(entry, main_locale, [])
+        rows, letters = [], []
         for index, row in enumerate(self.options.data):
             text = texts_from(row, "text")
             if text:
@@ -176,9 +178,10 @@ class QuestionForm(FlaskForm):
                 if kind == "matching":
                     option["match"] = texts_from(row, "match")
                 rows.append((option, row))
+                letters.append("abcdef"[index])
         entry["options"] = [option for option, _row in rows]
         correct = [option["id"] for option, row in rows if row["correct"]]
-        errors = []
+        errors = _untranslated(entry, main_locale, letters)
         if kind == "single":
             if len(correct) != 1:
                 errors.append(_l("Mark exactly one option as correct."))
@@ -213,6 +216,29 @@ class QuestionForm(FlaskForm):
 
 _translated(QuestionForm, "text", _l("Question"), TextAreaField)
 _translated(QuestionForm, "explanation", _l("Explanation (shown after submission)"), TextAreaField)
+
+
+def _untranslated(entry: dict, main_locale: str, letters: list[str]) -> list[str]:
+    """The parts not written in the course's main language, named as the form shows them.
+
+    The pack rules would refuse them too, but as "“text” has no ru translation", once per option.
+    """
+    parts = [_("the question")] if main_locale not in entry["text"] else []
+    parts += [
+        _("option %(letter)s", letter=letter)
+        for letter, option in zip(letters, entry.get("options", []), strict=True)
+        if main_locale not in option["text"]
+    ]
+    if main_locale not in entry["explanation"]:
+        parts.append(_("the explanation"))
+    if not parts:
+        return []
+    message = _(
+        "Write %(parts)s in %(language)s, the course's main language.",
+        parts=", ".join(parts),
+        language=LANGUAGE_NAMES[main_locale],
+    )
+    return [message]
 
 
 class ImportForm(FlaskForm):

@@ -303,7 +303,7 @@ def question(module_id: int | None = None, kind: str | None = None, question_id:
         form.fill(existing)
     errors: list[str] = []
     if form.validate_on_submit():
-        entry, errors = form.entry(kind)
+        entry, errors = form.entry(kind, module.course.default_locale)
         if not errors:
             try:
                 authoring.save_question(db.session, module, entry, existing)
