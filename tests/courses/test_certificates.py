@@ -433,3 +433,10 @@ def test_the_fetcher_serves_static_files_but_not_a_way_out_of_them():
     response.close()
     with pytest.raises(ValueError):
         fetcher.fetch(static_base_url() + "../lms/config.py")
+
+
+def test_the_course_title_is_quoted_the_way_each_language_quotes(db, course, make):
+    english = complete(db, enrol(db.session, make.user(locale="en"), course))
+    assert "“Integrity basics”" in pdf_text(certificates.certificate_pdf(db.session, english))
+    russian = complete(db, enrol(db.session, make.user(locale="ru"), course))
+    assert "«Основы честности»" in pdf_text(certificates.certificate_pdf(db.session, russian))
