@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from campaigns.control import schedule_campaign
 from campaigns.library import campaign_from_template
 from campaigns.models import Campaign
+from lms.config import DEFAULT_LOCALE
 from lms.database import utcnow
 
 #: (template, course it is about, scheduled at once)
@@ -26,7 +27,7 @@ def seed_demo_campaigns(session: Session) -> None:
     tz = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
     now = utcnow()
     for key, course_slug, running in DEMO_CAMPAIGNS:
-        campaign = campaign_from_template(session, key, tz, now, None)
+        campaign = campaign_from_template(session, key, tz, now, None, DEFAULT_LOCALE)
         campaign.course_slug = course_slug
         session.flush()
         if running:

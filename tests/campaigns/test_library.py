@@ -5,9 +5,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from sqlalchemy import select
 
+from campaigns.demo import seed_demo_campaigns
 from campaigns.library import TemplateProblem, campaign_from_template, load_template, template_files, template_problems
-from campaigns.models import StepTiming
+from campaigns.models import Campaign, StepTiming
 from campaigns.scheduling import first_run
 from courses.audience import validate_rule
 
@@ -56,3 +58,10 @@ def test_a_dated_template_points_at_the_coming_date(db):
     assert campaign.steps[0].send_at.year == 2027
     with pytest.raises(TemplateProblem):
         campaign_from_template(db.session, "no-such-template", ALMATY, after, None)
+
+
+def test_demo_campaigns_are_named_in_the_university_language(app, db):
+    seed_demo_campaigns(db.session)
+    names = db.session.scalars(select(Campaign.name).order_by(Campaign.id)).all()
+    assert "Халықаралық сыбайлас жемқорлыққа қарсы күрес күні (9 желтоқсан)" in names
+    assert not any(name.startswith(("Mandatory", "Welcome", "International")) for name in names)
