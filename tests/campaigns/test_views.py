@@ -202,7 +202,11 @@ def test_a_campaign_from_a_template_is_named_in_the_officers_language(client, au
     assert campaign.name == "Международный день борьбы с коррупцией (9 декабря)"
 
 
-def test_a_campaign_page_leads_back_to_the_list(client, officer, db):
+@pytest.mark.parametrize(
+    "url",
+    ["/office/campaigns/{id}", "/office/campaigns/{id}/edit", "/office/campaigns/new", "/office/campaigns/templates"],
+)
+def test_campaign_pages_lead_back_to_the_list(client, officer, db, url):
     campaign = make_campaign(db.session)
-    page = client.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
+    page = client.get(url.format(id=campaign.id)).get_data(as_text=True)
     assert '<li class="breadcrumb-item"><a href="/office/campaigns/">Campaigns</a></li>' in page
