@@ -2,14 +2,18 @@
 
 from collections.abc import Iterator
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign, CampaignStep, Category, EmailPreference
 from courses.models import Enrolment
 from lms.database import as_utc
+from lms.exports import wall_time
 from lms.models import OutboxMessage, OutboxStatus, User
+from lms.outbox import STATUS_LABELS
 
 COMPLETION_WINDOW = timedelta(days=7)
 
@@ -66,11 +70,25 @@ def completions_after_reminders(session: Session, campaign: Campaign) -> int:
     return len(people)
 
 
-RECIPIENT_COLUMNS = ["email", "name", "step", "status", "sent_utc", "opened_utc", "clicked_utc", "error"]
+RECIPIENT_COLUMNS = (
+    _l("E-mail"),
+    _l("Name"),
+    _l("Step"),
+    _l("Status"),
+    _l("Sent"),
+    _l("Opened"),
+    _l("Clicked"),
+    _l("Error"),
+)
 
 
-def recipient_rows(session: Session, campaign: Campaign) -> Iterator[list]:
-    """One row per message, streamed a thousand at a time."""
+def recipient_header() -> list[str]:
+    return [str(label) for label in RECIPIENT_COLUMNS]
+
+
+def recipient_rows(session: Session, campaign: Campaign, zone: ZoneInfo) -> Iterator[list]:
+    """One row per message, times in the university's zone, streamed a thousand at a time."""
+    states = {status: str(label) for status, label in STATUS_LABELS.items()}  # translated once
     query = (
         select(
             OutboxMessage.to_addr,
@@ -89,8 +107,5 @@ def recipient_rows(session: Session, campaign: Campaign) -> Iterator[list]:
         .execution_options(yield_per=1000)
     )
     for row in session.execute(query):
-        yield [row[0], row[1] or "", row[2] + 1, row[3], *(_iso(v) for v in row[4:7]), row[7] or ""]
-
-
-def _iso(value) -> str:
-    return as_utc(value).isoformat() if value else ""
+        times = (wall_time(v, zone) for v in row[4:7])
+        yield [row[0], row[1] or "", row[2] + 1, states.get(row[3], row[3]), *times, row[7] or ""]

@@ -21,6 +21,7 @@ from lms.database import localized, utcnow
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
+from lms.mailbox_views import BODY_CSP, PAGE_CSP
 from lms.models import OrgUnit, OutboxMessage, Role, User
 from lms.outbox import new_message_id
 from lms.permissions import require_role, scope_paths
@@ -212,33 +213,47 @@ def progress(campaign_id: int):
     return jsonify(status=campaign.status, **reports.campaign_stats(db.session, campaign))
 
 
+def _preview_of(campaign: Campaign):
+    """The step and the audience member a preview is for (``?step=``, ``?user=``), and a sample."""
+    from courses.audience import audience_user_ids
+
+    if not campaign.steps:
+        abort(404)
+    step = _step_or_404(campaign, request.args.get("step", type=int) or campaign.steps[0].id)
+    members = audience_user_ids(campaign.audience)
+    wanted = request.args.get("user", type=int)
+    person_id = db.session.scalar(members.where(User.id == wanted) if wanted else members.order_by(User.id).limit(1))
+    if wanted and person_id is None:
+        abort(404)  # only people the campaign would write to
+    person = db.session.get(User, person_id) if person_id else current_user
+    return step, person, members
+
+
 @bp.route("/<int:campaign_id>/preview")
 @require_role(*OFFICE)
 def preview(campaign_id: int):
     """A step as one recipient would see it (default: the first person of the audience)."""
-    from courses.audience import audience_user_ids
-
     campaign = _campaign_or_404(campaign_id)
-    if not campaign.steps:
-        abort(404)
-    step = _step_or_404(campaign, request.args.get("step", type=int) or campaign.steps[0].id)
-    person_id = request.args.get("user", type=int) or db.session.scalar(
-        audience_user_ids(campaign.audience).order_by(User.id).limit(1)
+    step, person, members = _preview_of(campaign)
+    sample = db.session.scalars(select(User).where(User.id.in_(members)).order_by(User.id).limit(20)).all()
+    subject, text, _html = render_for(db.session, campaign, step, person)
+    page = render_template(
+        "campaigns/preview.html", campaign=campaign, step=step, person=person, sample=sample, subject=subject, text=text
     )
-    person = db.session.get(User, person_id) if person_id else current_user
-    sample = db.session.scalars(
-        select(User).where(User.id.in_(audience_user_ids(campaign.audience))).order_by(User.id).limit(20)
-    ).all()
-    subject, text, html = render_for(db.session, campaign, step, person or current_user)
-    return render_template(
-        "campaigns/preview.html",
-        campaign=campaign,
-        step=step,
-        person=person,
-        sample=sample,
-        subject=subject,
-        text=text,
-        html=html,
+    return page, 200, {"Content-Security-Policy": PAGE_CSP}
+
+
+@bp.route("/<int:campaign_id>/preview.html")
+@require_role(*OFFICE)
+def preview_html(campaign_id: int):
+    """The e-mail's HTML alone, for the preview's sandboxed frame: as the mail reader shows it."""
+    campaign = _campaign_or_404(campaign_id)
+    step, person, _members = _preview_of(campaign)
+    _subject, _text, html = render_for(db.session, campaign, step, person)
+    return (
+        html,
+        200,
+        {"Content-Security-Policy": BODY_CSP, "X-Frame-Options": "SAMEORIGIN", "Cache-Control": "no-store"},
     )
 
 
@@ -308,9 +323,9 @@ def act(campaign_id: int, action: str):
 def recipients_export(campaign_id: int, fmt: str):
     """Every message of the campaign with its delivery, open and click times."""
     campaign = _campaign_or_404(campaign_id)
-    records = reports.recipient_rows(db.session, campaign)
+    records = reports.recipient_rows(db.session, campaign, _tz())
     name = f"campaign-{campaign.id}-recipients"
-    return export_response(fmt, name, campaign.name, reports.RECIPIENT_COLUMNS, records)
+    return export_response(fmt, name, campaign.name, reports.recipient_header(), records)
 
 
 @bp.route("/audience-count")

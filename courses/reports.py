@@ -19,7 +19,8 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, o
 from sqlalchemy.orm import Session, aliased
 
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, QuizAttempt
-from lms.database import as_utc, localized, utcnow
+from lms.database import localized, utcnow
+from lms.exports import wall_time
 from lms.models import OrgUnit, User
 from lms.people_forms import KIND_CHOICES
 
@@ -294,17 +295,10 @@ def export_records(session: Session, query: Select, locale: str) -> Iterator[lis
             elif key == "kind":
                 cells.append(kinds.get(values["kind"], values["kind"]))
             elif key.endswith("_at"):
-                cells.append(_local(values[key], zone))
+                cells.append(wall_time(values[key], zone))
             else:
                 cells.append(values[key])
         yield cells
-
-
-def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
-    """A UTC time as the university's wall-clock time, without zone (spreadsheets have none)."""
-    if value is None:
-        return None
-    return as_utc(value).astimezone(zone).replace(tzinfo=None, microsecond=0)
 
 
 def export_header() -> list[str]:

@@ -9,8 +9,11 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Response, stream_with_context
+
+from lms.database import as_utc
 
 #: A cell starting with one of these is a formula to Excel (and to openpyxl): "=HYPERLINK(…)" as a name.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -32,6 +35,13 @@ def _cell(value):
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     return inert(value)
+
+
+def wall_time(value: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A UTC time as the university's wall-clock time, without zone (spreadsheets have none)."""
+    if value is None:
+        return None
+    return as_utc(value).astimezone(zone).replace(tzinfo=None, microsecond=0)
 
 
 def stream_csv(header: list[str], records: Iterable[list]) -> Iterator[str]:

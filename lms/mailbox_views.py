@@ -12,7 +12,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import load_only
 
 from lms.extensions import db
-from lms.models import OrgUnit, OutboxMessage, OutboxStatus, Role, User
+from lms.models import OrgUnit, OutboxMessage, Role, User
+from lms.outbox import STATUS_LABELS
 from lms.permissions import require_role, scope_paths
 from lms.security import CSP
 
@@ -29,13 +30,6 @@ BODY_CSP = (
 )
 #: Account e-mails carry sign-in links (password reset, invitation): only admins read their bodies.
 PRIVATE_CATEGORIES = {"system"}
-STATUS_LABELS = {
-    OutboxStatus.QUEUED: _l("queued"),
-    OutboxStatus.SENDING: _l("sending"),
-    OutboxStatus.SENT: _l("sent"),
-    OutboxStatus.FAILED: _l("failed"),
-    OutboxStatus.HELD: _l("held"),
-}
 
 
 def visible_messages(viewer: User):

@@ -4,9 +4,19 @@ import uuid
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from lms.models import OutboxMessage, User
+from lms.models import OutboxMessage, OutboxStatus, User
+
+#: What each delivery state is called on pages and in exports.
+STATUS_LABELS = {
+    OutboxStatus.QUEUED: _l("queued"),
+    OutboxStatus.SENDING: _l("sending"),
+    OutboxStatus.SENT: _l("sent"),
+    OutboxStatus.FAILED: _l("failed"),
+    OutboxStatus.HELD: _l("held"),
+}
 
 
 def render_email(name: str, locale: str, **context) -> tuple[str, str, str]:

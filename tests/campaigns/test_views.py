@@ -22,6 +22,7 @@ OFFICE_GETS = [
     "/office/campaigns/{id}",
     "/office/campaigns/{id}/edit",
     "/office/campaigns/{id}/preview",
+    "/office/campaigns/{id}/preview.html",
     "/office/campaigns/{id}/progress.json",
     "/office/campaigns/{id}/recipients.csv",
     "/office/campaigns/{id}/steps/new",
@@ -84,12 +85,12 @@ def test_officer_builds_a_campaign_and_schedules_it(client, officer, make, db):
     progress = client.get(f"/office/campaigns/{campaign.id}/progress.json").get_json()
     assert progress["queued"] == 1
     exported = client.get(f"/office/campaigns/{campaign.id}/recipients.csv").data.decode("utf-8-sig")
-    assert exported.splitlines()[0].startswith("email,name,step,status")
+    assert exported.splitlines()[0].startswith("E-mail,Name,Step,Status,Sent")
     assert member.email in exported
     workbook = load_workbook(io.BytesIO(client.get(f"/office/campaigns/{campaign.id}/recipients.xlsx").data))
     rows = list(workbook.active.values)
     assert rows[1][0] == member.email
-    assert rows[1][3] == "queued"
+    assert rows[1][3] == "queued"  # in the officer's language
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"campaign.create", "campaign.schedule"} <= actions
 
@@ -109,6 +110,22 @@ def test_a_step_that_could_not_be_sent_is_refused_with_the_reason(client, office
     assert response.status_code == 200
     assert error in response.data
     assert len(db.session.get(Campaign, campaign.id).steps) == 1
+
+
+def test_preview_shows_the_html_in_a_sandbox_and_only_for_the_audience(client, officer, make, db):
+    unit = make.unit()
+    member, outsider = make.user(unit=unit, full_name="Member Person"), make.user(full_name="Outside Person")
+    campaign = make_campaign(db.session, audience={"kind": "unit", "unit_id": unit.id, "sub": True})
+    page = client.get(f"/office/campaigns/{campaign.id}/preview")
+    assert b"Member Person" in page.data and b"<iframe" in page.data
+    assert "frame-src 'self'" in page.headers["Content-Security-Policy"]
+    html = client.get(f"/office/campaigns/{campaign.id}/preview.html", query_string={"user": member.id})
+    assert b"Dear Member Person" in html.data
+    assert "sandbox" in html.headers["Content-Security-Policy"]
+    for url in ("preview", "preview.html"):
+        assert (
+            client.get(f"/office/campaigns/{campaign.id}/{url}", query_string={"user": outsider.id}).status_code == 404
+        )
 
 
 def test_send_a_test_to_me(client, officer, db):

@@ -158,6 +158,7 @@ MATRIX = {
     "GET /office/campaigns/<int:campaign_id>/steps/<int:step_id>": OFFICE_WIDE,
     "POST /office/campaigns/<int:campaign_id>/steps/<int:step_id>": OFFICE_WIDE,
     "GET /office/campaigns/<int:campaign_id>/preview": OFFICE_WIDE,
+    "GET /office/campaigns/<int:campaign_id>/preview.html": OFFICE_WIDE,
     "GET /office/campaigns/<int:campaign_id>/progress.json": OFFICE_WIDE,
     "GET /office/campaigns/<int:campaign_id>/recipients.<any(csv, xlsx):fmt>": OFFICE_WIDE,
     "POST /office/campaigns/<int:campaign_id>/test": OFFICE_WIDE,
