@@ -44,7 +44,7 @@ AUDIENCE_KINDS = {
 
 
 class CampaignForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Campaign name"), validators=[DataRequired(), Length(max=200)])
     category = SelectField(_l("Category"), choices=[SelectChoice(k.value, v) for k, v in CATEGORY_LABELS.items()])
     course_slug = SelectField(_l("Course"), choices=[], validators=[Optional()])
     audience_kind = SelectField(_l("Audience"), choices=[SelectChoice(k, v) for k, v in AUDIENCE_KINDS.items()])

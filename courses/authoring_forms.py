@@ -43,8 +43,8 @@ class CourseForm(FlaskForm):
         _l("Meant for"),
         choices=[
             SelectChoice("all", _l("Everyone")),
-            SelectChoice("staff", _l("Staff")),
-            SelectChoice("students", _l("Students")),
+            SelectChoice("staff", _l("All staff")),
+            SelectChoice("students", _l("All students")),
         ],
     )
     pass_mark = IntegerField(_l("Pass mark (%)"), default=80, validators=[DataRequired(), NumberRange(0, 100)])
