@@ -308,7 +308,9 @@ def act(campaign_id: int, action: str):
         func_(db.session, campaign)
     except IllegalTransition:
         db.session.rollback()
-        flash(_("This is not possible while the campaign is %(status)s.", status=campaign.status), "danger")
+        flash(
+            _("This is not possible while the campaign is %(status)s.", status=STATUS_LABELS[campaign.status]), "danger"
+        )
     except ScheduleError as error:
         db.session.rollback()
         flash(str(error), "danger")
