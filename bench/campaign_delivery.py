@@ -53,7 +53,7 @@ def _baseline(port: int, url: str, first: int, count: int, seconds) -> None:
     then handed over by a bare smtplib loop; only the loop is timed."""
     from sqlalchemy import create_engine, select
 
-    from lms.delivery import build_message
+    from lms.delivery import message_for_row
     from lms.models import OutboxMessage, User
 
     engine = create_engine(url)
@@ -66,19 +66,7 @@ def _baseline(port: int, url: str, first: int, count: int, seconds) -> None:
             .limit(count)
         ).all()
     engine.dispose()
-    envelopes = [
-        build_message(
-            mail_from="Adal <compliance@metu.kz>",
-            to_addr=row.to_addr,
-            to_name=row.full_name,
-            subject=row.subject,
-            body_text=row.body_text,
-            body_html=row.body_html,
-            message_id=row.message_id,
-            headers=row.headers,
-        )
-        for row in rows
-    ]
+    envelopes = [message_for_row("Adal <compliance@metu.kz>", row) for row in rows]
     start = time.perf_counter()
     smtp = smtplib.SMTP("127.0.0.1", port)
     for envelope in envelopes:

@@ -533,18 +533,23 @@ def _left(report: DeliveryReport, max_messages: int | None) -> float:
     return float("inf") if max_messages is None else max_messages - done
 
 
+def message_for_row(mail_from: str, row) -> Envelope:
+    """The message of an outbox row as loaded for delivery (``_load``: with the person's name)."""
+    return build_message(
+        mail_from=mail_from,
+        to_addr=row.to_addr,
+        to_name=row.full_name,
+        subject=row.subject,
+        body_text=row.body_text,
+        body_html=row.body_html,
+        message_id=row.message_id,
+        headers=row.headers,
+    )
+
+
 def _build(settings: DeliverySettings, row) -> "Envelope | InvalidMessage":
     try:
-        return build_message(
-            mail_from=settings.mail_from,
-            to_addr=row.to_addr,
-            to_name=row.full_name,
-            subject=row.subject,
-            body_text=row.body_text,
-            body_html=row.body_html,
-            message_id=row.message_id,
-            headers=row.headers,
-        )
+        return message_for_row(settings.mail_from, row)
     except InvalidMessage as error:
         return error
 

@@ -8,19 +8,16 @@ that) and every table is emptied after each test.
 
 import os
 import re
-import uuid
 
 import pytest
 from flask import g
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from lms import create_app
 from lms.extensions import db as _db
 from lms.extensions import limiter
 from tests import factories
-
-TEST_DB_ENV = "ADAL_TEST_DATABASE_URL"
+from tests.databases import TEST_DB_ENV, own_database
 
 
 def _worker() -> str:
@@ -30,21 +27,8 @@ def _worker() -> str:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """A database of this worker's own, made empty for the session."""
-    base = os.environ.get(TEST_DB_ENV)
-    if not base:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'adal.sqlite3'}"
-        return
-    url = make_url(base)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    name = f"adal_{_worker()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with own_database(f"adal_{_worker()}", tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
