@@ -226,7 +226,14 @@ def new_assignment():
             details={"course": assignment.course_slug, "audience": assignment.audience, "enrolled": enrolled},
         )
         db.session.commit()
-        flash(ngettext("Assigned: %(num)s person enrolled.", "Assigned: %(num)s people enrolled.", enrolled), "success")
+        flash(
+            ngettext(
+                "Assigned: %(num)s person newly enrolled; anyone enrolled already keeps their enrolment.",
+                "Assigned: %(num)s people newly enrolled; anyone enrolled already keeps their enrolment.",
+                enrolled,
+            ),
+            "success",
+        )
         return redirect(url_for("courses_office.assignments"))
     return render_template("courses/office_assignment_form.html", form=form, has_courses=bool(slugs))
 

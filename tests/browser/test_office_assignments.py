@@ -45,7 +45,7 @@ def test_officer_assigns_a_course_and_sees_the_student_in_the_progress_view(page
     expect(page.locator("#recurrence_months")).to_be_visible()
     with page.expect_navigation():
         page.click("#submit")
-    expect(page.locator(".alert-success")).to_contain_text("2 people enrolled")
+    expect(page.locator(".alert-success")).to_contain_text("2 people newly enrolled")
 
     enrolments = db.session.scalars(select(Enrolment).order_by(Enrolment.user_id)).all()
     assert [e.user_id for e in enrolments] == [s.id for s in students]
