@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import false, or_, select
+from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -29,6 +29,7 @@ from lms.extensions import db, limiter
 from lms.i18n import current_locale
 from lms.models import OrgUnit, Role
 from lms.navigation import add_nav_item
+from lms.people import units_for
 from lms.permissions import require_role, scope_paths, university_wide
 
 bp = Blueprint("certificates", __name__)
@@ -150,14 +151,6 @@ def _office_certificate(cert_id: int) -> Certificate:
     return cert
 
 
-def _visible_units() -> list[OrgUnit]:
-    paths = scope_paths(current_user)
-    query = select(OrgUnit).order_by(OrgUnit.path)
-    if paths is not None:
-        query = query.where(or_(*(OrgUnit.path.startswith(p) for p in paths)) if paths else false())
-    return list(db.session.scalars(query))
-
-
 def _course_choices() -> list[tuple[str, str]]:
     rows = db.session.execute(select(Course.slug, Course.title).order_by(Course.slug, Course.version.desc())).all()
     choices, seen = [], set()
@@ -173,7 +166,7 @@ def _export_form() -> ExportForm:
     form.course_slug.choices = [SelectChoice("", _("All courses"))] + [
         SelectChoice(slug, title) for slug, title in _course_choices()
     ]
-    units = [SelectChoice(u.id, u.display_name(current_locale())) for u in _visible_units()]
+    units = [SelectChoice(u.id, u.display_name(current_locale())) for u in units_for(db.session, current_user)]
     form.unit_id.choices = ([SelectChoice(0, _("All units"))] if scope_paths(current_user) is None else []) + units
     return form
 
