@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from courses import authoring, packs, versioning
@@ -77,6 +78,7 @@ def index():
 
 @bp.route("/courses/new", methods=["GET", "POST"])
 def new_course():
+    """Start a course: its first version, a draft to fill in."""
     form = CourseForm()
     if form.validate_on_submit():
         try:
@@ -106,6 +108,7 @@ def course(course_id: int):
 
 @bp.route("/courses/<int:course_id>/settings", methods=["GET", "POST"])
 def course_settings(course_id: int):
+    """Change a draft's titles, language, audience hint and pass mark."""
     course = _course(course_id)
     if (frozen := _editable(course)) is not None:
         return frozen
@@ -133,36 +136,37 @@ def new_draft(course_id: int):
     return redirect(url_for("authoring.course", course_id=draft.id))
 
 
-@bp.route("/courses/<int:course_id>/publish", methods=["POST"])
-def publish(course_id: int):
+def _change_status(course_id: int, change, audit_action: str) -> tuple[Course, Response | None]:
+    """Publish or archive a version, audited; the refusal (a flash and a redirect) when its lifecycle forbids it."""
     course = _course(course_id)
-    here = url_for("authoring.course", course_id=course.id)
 
     def action():
-        versioning.publish(db.session, course)
-        audit.record(db.session, "course.publish", course, details={"slug": course.slug, "version": course.version})
+        change(db.session, course)
+        audit.record(db.session, audit_action, course, details={"slug": course.slug, "version": course.version})
 
-    _result, refused = _commit_or_flash(action, here)
+    _result, refused = _commit_or_flash(action, url_for("authoring.course", course_id=course.id))
+    return course, refused
+
+
+@bp.route("/courses/<int:course_id>/publish", methods=["POST"])
+def publish(course_id: int):
+    """Make a draft the version new enrolments get."""
+    course, refused = _change_status(course_id, versioning.publish, "course.publish")
     if refused is None:
         flash(_("Version %(version)d is published.", version=course.version), "success")
-    return refused or redirect(here)
+    return refused or redirect(url_for("authoring.course", course_id=course.id))
 
 
 @bp.route("/courses/<int:course_id>/archive", methods=["POST"])
 def archive(course_id: int):
-    course = _course(course_id)
-    here = url_for("authoring.course", course_id=course.id)
-
-    def action():
-        versioning.archive(db.session, course)
-        audit.record(db.session, "course.archive", course, details={"slug": course.slug, "version": course.version})
-
-    _result, refused = _commit_or_flash(action, here)
-    return refused or redirect(here)
+    """Stop enrolling anyone new on a version; those already on it keep it."""
+    course, refused = _change_status(course_id, versioning.archive, "course.archive")
+    return refused or redirect(url_for("authoring.course", course_id=course.id))
 
 
 @bp.route("/courses/<int:course_id>/modules", methods=["POST"])
 def add_module(course_id: int):
+    """Append an empty lesson, quiz or attestation to a draft."""
     course = _course(course_id)
     if (frozen := _editable(course)) is not None:
         return frozen
@@ -269,6 +273,7 @@ def _form_settings(form: ModuleForm, kind: str) -> dict:
 
 @bp.route("/modules/<int:module_id>/delete", methods=["POST"])
 def delete_module(module_id: int):
+    """Remove a module from a draft (a published version is frozen)."""
     module = _module(module_id)
     course = module.course
     here = url_for("authoring.course", course_id=course.id)
@@ -328,6 +333,7 @@ def question(module_id: int | None = None, kind: str | None = None, question_id:
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
 def delete_question(question_id: int):
+    """Remove a question from a draft's bank."""
     question = db.get_or_404(Question, question_id)
     here = url_for("authoring.questions", module_id=question.module_id)
     _result, refused = _commit_or_flash(lambda: authoring.delete_question(db.session, question), here)
