@@ -113,6 +113,7 @@ def templates():
 @bp.route("/templates/<key>", methods=["POST"])
 @require_role(*OFFICE)
 def from_template(key: str):
+    """Start a draft campaign from a library template, ready to adjust."""
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -129,6 +130,7 @@ def from_template(key: str):
 @bp.route("/new", methods=["GET", "POST"])
 @require_role(*OFFICE)
 def new():
+    """Create a draft campaign from scratch."""
     form = _campaign_form()
     if form.validate_on_submit():
         campaign = Campaign(created_by_id=current_user.id)
@@ -144,6 +146,7 @@ def new():
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
 @require_role(*OFFICE)
 def edit(campaign_id: int):
+    """Change a draft campaign; a scheduled or running one is changed step by step."""
     campaign = _campaign_or_404(campaign_id)
     if campaign.status != CampaignStatus.DRAFT:
         flash(_("Only a draft campaign can be changed; pause and edit its steps that have not started."), "warning")
