@@ -6,16 +6,15 @@ Baseline: reading the same file with the ``csv`` module alone, in the same run.
 
 import csv
 import io
-import os
 import random
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+
+from tests.databases import own_database
 
 FIRST = ["Айгерим", "Нурлан", "Дана", "Иван", "Мария", "Ерлан", "Әсел", "Қанат", "John", "Anna", "Серік", "Ольга"]
 LAST = ["Нурланова", "Ахметов", "Петров", "Смагулова", "Иванова", "Жумабаев", "Smith", "Оспанов", "Ким", "Сейткали"]
@@ -43,26 +42,6 @@ def make_csv(rows: int, unit_codes: list[str], seed: int = 7) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-@contextmanager
-def _database(tmp: str):
-    """A SQLite file in ``tmp``; or, with ``ADAL_BENCH_DATABASE_URL`` (PostgreSQL), a fresh database."""
-    base = os.environ.get("ADAL_BENCH_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        return
-    url = make_url(base).set(drivername="postgresql+psycopg")
-    name = f"adal_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _timed(fn):
     start = time.perf_counter()
     value = fn()
@@ -82,7 +61,10 @@ def run(quick: bool = False) -> dict:
     from lms.models import OrgUnit, OutboxMessage, User
 
     rows = 2_000 if quick else 20_000
-    with tempfile.TemporaryDirectory() as tmp, _database(tmp) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        own_database("adal_bench", Path(tmp), env="ADAL_BENCH_DATABASE_URL") as url,
+    ):
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": url,

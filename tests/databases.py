@@ -13,9 +13,9 @@ TEST_DB_ENV = "ADAL_TEST_DATABASE_URL"
 
 
 @contextmanager
-def own_database(prefix: str, folder: Path) -> Iterator[str]:
-    """The URL of an empty database: PostgreSQL when ``ADAL_TEST_DATABASE_URL`` says so, else SQLite."""
-    base = os.environ.get(TEST_DB_ENV)
+def own_database(prefix: str, folder: Path, env: str = TEST_DB_ENV) -> Iterator[str]:
+    """The URL of an empty database: PostgreSQL when the variable ``env`` names one, else SQLite."""
+    base = os.environ.get(env)
     if not base:
         yield f"sqlite:///{folder / f'{prefix}.sqlite3'}"
         return
