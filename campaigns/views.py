@@ -15,9 +15,9 @@ from campaigns.materialize import render_for
 from campaigns.models import Campaign, CampaignStatus, CampaignStep, IllegalTransition
 from campaigns.scheduling import ScheduleError, first_run
 from courses.audience import AudienceError, count_audience, describe_rule
-from courses.models import Course
+from courses.versioning import course_titles
 from lms import audit
-from lms.database import localized, utcnow
+from lms.database import utcnow
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
@@ -73,12 +73,8 @@ def _step_or_404(campaign: Campaign, step_id: int) -> CampaignStep:
 def _campaign_form(**kwargs) -> CampaignForm:
     form = CampaignForm(**kwargs)
     locale = current_locale()
-    slugs = db.session.execute(select(Course.slug, func.max(Course.version)).group_by(Course.slug)).all()
-    titles = {
-        c.slug: localized(c.title, locale)[0]
-        for c in db.session.scalars(select(Course).where(Course.slug.in_([s for s, _v in slugs])))
-    }
-    form.course_slug.choices = [SelectChoice("", "—")] + [SelectChoice(s, titles.get(s, s)) for s, _v in slugs]
+    titles = course_titles(db.session, locale)
+    form.course_slug.choices = [SelectChoice("", "—")] + [SelectChoice(s, title) for s, title in titles.items()]
     form.audience_unit.choices = [
         SelectChoice(str(u.id), u.display_name(locale))
         for u in db.session.scalars(select(OrgUnit).order_by(OrgUnit.path))

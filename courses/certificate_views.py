@@ -23,7 +23,8 @@ from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, Length
 
 from courses import certificates
-from courses.models import Certificate, CertificateExport, Course, ExportStatus
+from courses.models import Certificate, CertificateExport, ExportStatus
+from courses.versioning import course_titles
 from lms.database import localized
 from lms.extensions import db, limiter
 from lms.i18n import current_locale
@@ -151,20 +152,10 @@ def _office_certificate(cert_id: int) -> Certificate:
     return cert
 
 
-def _course_choices() -> list[tuple[str, str]]:
-    rows = db.session.execute(select(Course.slug, Course.title).order_by(Course.slug, Course.version.desc())).all()
-    choices, seen = [], set()
-    for slug, title in rows:
-        if slug not in seen:
-            seen.add(slug)
-            choices.append((slug, localized(title, current_locale())[0] or slug))
-    return choices
-
-
 def _export_form() -> ExportForm:
     form = ExportForm()
     form.course_slug.choices = [SelectChoice("", _("All courses"))] + [
-        SelectChoice(slug, title) for slug, title in _course_choices()
+        SelectChoice(slug, title) for slug, title in course_titles(db.session, current_locale()).items()
     ]
     units = [SelectChoice(u.id, u.display_name(current_locale())) for u in units_for(db.session, current_user)]
     form.unit_id.choices = ([SelectChoice(0, _("All units"))] if scope_paths(current_user) is None else []) + units
@@ -193,7 +184,7 @@ def office_list():
         search=search,
         course_slug=course_slug,
         status_filter=status,
-        courses=_course_choices(),
+        courses=list(course_titles(db.session, current_locale()).items()),
         status=certificates.certificate_status,
         layout_form=layout_form,
         export_form=_export_form(),

@@ -26,6 +26,7 @@ from courses.enrolment import end_assignment as end_assignment_service
 from courses.enrolment import enrol_assignment
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
 from courses.office_forms import AssignmentForm, AudienceCountForm, EndAssignmentForm, ProgressFilterForm
+from courses.versioning import course_titles
 from lms import audit
 from lms.database import localized
 from lms.exports import export_response
@@ -63,15 +64,6 @@ def _unit_choices(first_label) -> list[SelectChoice]:
     locale = current_locale()
     units = units_for(db.session, current_user)
     return [SelectChoice("", first_label), *(SelectChoice(str(u.id), u.display_name(locale)) for u in units)]
-
-
-def _course_titles(slugs) -> dict[str, str]:
-    """The newest title of each course slug, in the reader's language (one query)."""
-    locale = current_locale()
-    rows = db.session.execute(
-        select(Course.slug, Course.title).where(Course.slug.in_(set(slugs))).order_by(Course.slug, Course.version)
-    )
-    return {slug: localized(title, locale)[0] or slug for slug, title in rows}
 
 
 # Progress --------------------------------------------------------------------------------------
@@ -189,7 +181,7 @@ def assignments():
         page=page,
         counts=counts,
         described=described,
-        titles=_course_titles(a.course_slug for a in page.items),
+        titles=course_titles(db.session, current_locale(), (a.course_slug for a in page.items)),
         end_form=EndAssignmentForm(),
         can_assign=_viewer_scope() is None,
     )
@@ -204,7 +196,7 @@ def new_assignment():
     slugs = db.session.scalars(
         select(Course.slug).where(Course.status == CourseStatus.PUBLISHED).distinct().order_by(Course.slug)
     ).all()
-    titles = _course_titles(slugs)
+    titles = course_titles(db.session, current_locale(), slugs)
     form.course_slug.choices = [SelectChoice(slug, titles[slug]) for slug in slugs]
     form.unit_id.choices = _unit_choices(_("Choose a unit"))
     if form.validate_on_submit():

@@ -12,7 +12,18 @@ from sqlalchemy.orm import Session
 from courses.models import Course, CourseStatus, Module, Question
 from courses.packs import course_problems, files_dir, latest_version, store_files
 from courses.packs import gettext_if_request as _
-from lms.database import utcnow
+from lms.database import localized, utcnow
+
+
+def course_titles(session: Session, locale: str, slugs=None) -> dict[str, str]:
+    """Each course's title as its newest version gives it, by slug, for pickers and lists (one query).
+
+    Every course when ``slugs`` is ``None``; the slug stands in for a title missing in ``locale``.
+    """
+    query = select(Course.slug, Course.title).order_by(Course.slug, Course.version)
+    if slugs is not None:
+        query = query.where(Course.slug.in_(set(slugs)))
+    return {slug: localized(title, locale)[0] or slug for slug, title in session.execute(query)}
 
 
 class VersionError(Exception):
