@@ -35,7 +35,7 @@ from lms.i18n import current_locale
 from lms.models import Role, User
 from lms.navigation import add_nav_item
 from lms.people import units_for
-from lms.permissions import can_see_person, require_role, scope_paths
+from lms.permissions import can_see_person, require_role, scope_paths, university_wide
 
 bp = Blueprint("courses_office", __name__, url_prefix="/office/courses")
 
@@ -52,12 +52,6 @@ def init_app(app: Flask) -> None:
 def _viewer_scope() -> list[str] | None:
     """The unit paths the current officer may see; ``None`` for the whole university."""
     return None if current_user.has_role(Role.ADMIN) else scope_paths(current_user)
-
-
-def _require_whole_university() -> None:
-    """Assigning is university-wide work; a unit head (scoped officer) only follows progress."""
-    if _viewer_scope() is not None:
-        abort(403)
 
 
 def _unit_choices(first_label) -> list[SelectChoice]:
@@ -189,9 +183,12 @@ def assignments():
 
 @bp.route("/assignments/new", methods=["GET", "POST"])
 @require_role(*OFFICE)
+@university_wide
 def new_assignment():
-    """Assign a course to an audience with a due date and maybe a recurrence; enrol them at once."""
-    _require_whole_university()
+    """Assign a course to an audience with a due date and maybe a recurrence; enrol them at once.
+
+    University-wide work: a unit head (an officer scoped to a unit) only follows progress.
+    """
     form = AssignmentForm()
     slugs = db.session.scalars(
         select(Course.slug).where(Course.status == CourseStatus.PUBLISHED).distinct().order_by(Course.slug)
@@ -232,9 +229,9 @@ def new_assignment():
 
 @bp.route("/assignments/<int:assignment_id>/end", methods=["POST"])
 @require_role(*OFFICE)
+@university_wide
 def end_assignment(assignment_id: int):
     """Un-assign: nobody new is enrolled, unfinished enrolments are cancelled, completions stay."""
-    _require_whole_university()
     assignment = db.get_or_404(Assignment, assignment_id)
     if not EndAssignmentForm().validate_on_submit():
         abort(400)
