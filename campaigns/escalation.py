@@ -60,10 +60,18 @@ def send_digests(session: Session, now: datetime) -> int:
             if head is not None:
                 by_head[head.id].append({"person": person, "due_at": as_utc(due_at), "reminders": reminders})
                 head_by_id[head.id] = head
+        if not by_head:
+            continue
+        keys = {head_id: f"digest:c{campaign.id}:h{head_id}:{today}" for head_id in by_head}
+        # One query for all of the campaign's heads: a digest already queued today is not queued again.
+        queued_today = set(
+            session.scalars(select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(keys.values())))
+        )
         for head_id, people in by_head.items():
-            key = f"digest:c{campaign.id}:h{head_id}:{today}"
-            if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)) is None:
-                enqueue_email(session, head_by_id[head_id], "escalation_digest", key, campaign=campaign, people=people)
+            if keys[head_id] not in queued_today:
+                enqueue_email(
+                    session, head_by_id[head_id], "escalation_digest", keys[head_id], campaign=campaign, people=people
+                )
                 queued += 1
     return queued
 
