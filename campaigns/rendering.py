@@ -16,7 +16,9 @@ from markdown_it import MarkdownIt
 
 PLACEHOLDERS = ("name", "course", "due_date", "days_left", "link", "unsubscribe_link")
 
-_md = MarkdownIt("commonmark", {"linkify": False}).enable("table")
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
+    "table"
+)  # raw HTML shown as text, as in lessons
 _PLACEHOLDER_MARK = "ADALPH{}X"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
