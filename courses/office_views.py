@@ -49,11 +49,6 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, "courses_office.assignments", _l("Assignments"), roles=OFFICE, section="office")
 
 
-def _viewer_scope() -> list[str] | None:
-    """The unit paths the current officer may see; ``None`` for the whole university."""
-    return None if current_user.has_role(Role.ADMIN) else scope_paths(current_user)
-
-
 def _unit_choices(first_label) -> list[SelectChoice]:
     locale = current_locale()
     units = units_for(db.session, current_user)
@@ -67,7 +62,7 @@ def _unit_choices(first_label) -> list[SelectChoice]:
 @require_role(*OFFICE)
 def progress_index():
     """Every course with how many people are enrolled, finished and overdue."""
-    overview = reports.courses_overview(db.session, _viewer_scope(), current_locale())
+    overview = reports.courses_overview(db.session, scope_paths(current_user), current_locale())
     return render_template("courses/office_progress_index.html", overview=overview)
 
 
@@ -89,7 +84,7 @@ def _progress_filters() -> tuple[ProgressFilterForm, reports.ProgressFilters]:
         kind=form.kind.data or None,
         status=form.status.data or None,
         search=(form.q.data or "").strip() or None,
-        scope=_viewer_scope(),
+        scope=scope_paths(current_user),
     )
     return form, filters
 
@@ -177,7 +172,7 @@ def assignments():
         described=described,
         titles=course_titles(db.session, current_locale(), (a.course_slug for a in page.items)),
         end_form=EndAssignmentForm(),
-        can_assign=_viewer_scope() is None,
+        can_assign=scope_paths(current_user) is None,
     )
 
 

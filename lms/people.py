@@ -71,11 +71,6 @@ def units_for(session: Session, viewer: User) -> list[OrgUnit]:
     return list(session.scalars(query))
 
 
-def import_scope(viewer: User) -> list[str] | None:
-    """The unit paths an import by ``viewer`` may touch; ``None``: the whole university."""
-    return None if viewer.has_role(Role.ADMIN) else scope_paths(viewer)
-
-
 PERSON_FIELDS = ("full_name", "kind", "org_unit_id", "study_group", "position", "locale")
 
 

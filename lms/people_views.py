@@ -148,7 +148,7 @@ def _plan_kept_file(token: str):
         abort(404)
     data, filename = kept
     columns, body = people_import.read_table(data)
-    plan = people_import.plan_import(db.session, columns, body, people.import_scope(current_user))
+    plan = people_import.plan_import(db.session, columns, body, scope_paths(current_user))
     return plan, filename
 
 

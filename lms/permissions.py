@@ -36,7 +36,9 @@ def require_role(*roles: str):
 
 
 def scope_paths(user: User) -> list[str] | None:
-    """The org-unit paths an officer may see; ``None`` means the whole university."""
+    """The org-unit paths an officer may see; ``None`` means the whole university (always, for admins)."""
+    if user.has_role(Role.ADMIN):
+        return None
     paths = []
     for role in user.roles:
         if role.role in (Role.ADMIN, Role.OFFICER) and role.scope_unit_id is None:
