@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
@@ -36,6 +36,7 @@ from lms.database import as_utc, localized, utcnow
 from lms.models import OrgUnit, Setting
 from lms.office_settings import office_contacts
 from lms.pdf import render_pdf
+from lms.permissions import people_in_scope
 
 LAYOUTS = ("single", "kk-ru")
 LAYOUT_SETTING = "certificate_layout"
@@ -289,12 +290,7 @@ def certificates_of_user(session: Session, user_id: int) -> list[Certificate]:
 
 def in_scope(query, scope_paths: list[str] | None):
     """Limit a certificate query to holders in the viewer's units (``None``: everyone)."""
-    if scope_paths is None:
-        return query
-    if not scope_paths:
-        return query.where(false())
-    units = select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p) for p in scope_paths)))
-    return query.where(User.org_unit_id.in_(units))
+    return query.where(people_in_scope(scope_paths))
 
 
 def office_query(

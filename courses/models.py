@@ -190,7 +190,11 @@ class QuizAttempt(db.Model):
     """One attempt at a quiz: the draw is stored so a reload shows the same questions."""
 
     __tablename__ = "quiz_attempt"
-    __table_args__ = (UniqueConstraint("enrolment_id", "module_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "module_id", "number"),
+        #: Question statistics read a quiz's submitted attempts, whoever made them.
+        Index("ix_quiz_attempt_module_submitted", "module_id", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
@@ -207,6 +211,8 @@ class QuizAttempt(db.Model):
     results: Mapped[dict | None] = mapped_column(JSON)
     score: Mapped[int | None]
     passed: Mapped[bool | None]
+    #: The language the questions were shown in (kk, ru, en): statistics per language find a bad translation.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
 
 class Attestation(db.Model):

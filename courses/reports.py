@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, QuizAttempt
@@ -23,6 +23,7 @@ from lms.database import localized, utcnow
 from lms.exports import wall_time
 from lms.models import OrgUnit, User
 from lms.people_forms import KIND_CHOICES
+from lms.permissions import people_in_scope
 
 OVERDUE = "overdue"
 #: The states a report shows, in the order of a learner's path; "overdue" is computed, not stored.
@@ -66,18 +67,10 @@ def state_expr(now: datetime) -> ColumnElement[str]:
     )
 
 
-def _in_paths(paths: list[str]) -> ColumnElement[bool]:
-    """People whose org unit is under one of ``paths``."""
-    if not paths:
-        return false()
-    units = select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p, autoescape=True) for p in paths)))
-    return User.org_unit_id.in_(units)
-
-
 def _people_conditions(filters: ProgressFilters) -> list[ColumnElement[bool]]:
     conditions = []
     if filters.scope is not None:
-        conditions.append(_in_paths(filters.scope))
+        conditions.append(people_in_scope(filters.scope))
     if filters.unit_id:
         if filters.sub_units:
             root = aliased(OrgUnit)

@@ -12,9 +12,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import load_only
 
 from lms.extensions import db
-from lms.models import OrgUnit, OutboxMessage, Role, User
+from lms.models import OutboxMessage, Role, User
 from lms.outbox import STATUS_LABELS
-from lms.permissions import require_role, scope_paths
+from lms.permissions import people_in_scope, require_role, scope_paths
 from lms.security import CSP
 
 bp = Blueprint("mailbox", __name__, url_prefix="/office/mailbox")
@@ -37,11 +37,7 @@ def visible_messages(viewer: User):
     query = select(OutboxMessage)
     paths = scope_paths(viewer)
     if paths is not None:
-        query = (
-            query.join(User, User.id == OutboxMessage.user_id)
-            .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-            .where(or_(False, *(OrgUnit.path.startswith(p) for p in paths)))
-        )
+        query = query.join(User, User.id == OutboxMessage.user_id).where(people_in_scope(paths))
     return query
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from lms import audit
 from lms.models import OrgUnit, Role, User, UserRole
-from lms.permissions import scope_paths
+from lms.permissions import people_in_scope, scope_paths
 
 
 @dataclass
@@ -27,20 +27,10 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _under_paths(paths: list[str]):
-    """A condition: the person's unit lies under one of ``paths`` (sub-units included)."""
-    if not paths:
-        return User.id.is_(None)  # a scoped role whose unit vanished sees nobody
-    subtree = select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p, autoescape=True) for p in paths)))
-    return User.org_unit_id.in_(subtree)
-
-
 def people_query(session: Session, viewer: User, filters: PeopleFilter):
     """The select behind the office list: filtered, limited to the viewer's units, by name."""
     query = select(User).options(joinedload(User.org_unit)).order_by(User.full_name, User.id)
-    paths = scope_paths(viewer)
-    if paths is not None and not viewer.has_role(Role.ADMIN):
-        query = query.where(_under_paths(paths))
+    query = query.where(people_in_scope(scope_paths(viewer)))
     if filters.q:
         # SQLite folds only ASCII case, so a Cyrillic name is also tried as typed and capitalised.
         text = filters.q.strip()
@@ -50,7 +40,7 @@ def people_query(session: Session, viewer: User, filters: PeopleFilter):
         query = query.where(or_(*conditions))
     if filters.unit_id:
         unit = session.get(OrgUnit, filters.unit_id)
-        query = query.where(_under_paths([unit.path] if unit else []))
+        query = query.where(people_in_scope([unit.path] if unit else []))
     if filters.kind:
         query = query.where(User.kind == filters.kind)
     if filters.role:

@@ -5,6 +5,7 @@ from functools import wraps
 from flask import abort, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import ColumnElement, false, or_, select, true
 
 from lms.models import OrgUnit, Role, User
 
@@ -46,6 +47,20 @@ def scope_paths(user: User) -> list[str] | None:
         if role.scope_unit_id is not None and role.scope_unit and role.scope_unit.path:
             paths.append(role.scope_unit.path)
     return paths
+
+
+def people_in_scope(paths: list[str] | None) -> ColumnElement[bool]:
+    """The one scope filter: a condition on ``User`` for people under ``paths`` (sub-units included).
+
+    ``None`` (the whole university) lets everyone through; an empty list (a scoped role whose unit
+    vanished) lets nobody through. Every list, number and export of people goes through it.
+    """
+    if paths is None:
+        return true()
+    if not paths:
+        return false()
+    subtree = select(OrgUnit.id).where(or_(*(OrgUnit.path.startswith(p, autoescape=True) for p in paths)))
+    return User.org_unit_id.in_(subtree)
 
 
 def can_see_person(viewer: User, person: User) -> bool:
