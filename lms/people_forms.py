@@ -80,6 +80,13 @@ class PersonForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         validators=[Optional()],
     )
+    #: The unit an officer oversees (0: the whole university); absent from the post, the scope is kept.
+    officer_unit = SelectField(
+        _l("Officer for"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l("A unit head sees and follows only the people of that unit and its sub-units."),
+    )
     submit = SubmitField(_l("Save"))
 
 

@@ -13,7 +13,7 @@ from lms.i18n import current_locale
 from lms.models import Role, User
 from lms.navigation import add_nav_item
 from lms.people_forms import ActiveForm, ImportApplyForm, ImportUploadForm, PeopleFilterForm, PersonForm
-from lms.permissions import ROLE_LABELS, can_see_person, require_role, scope_paths
+from lms.permissions import can_see_person, require_role, scope_paths
 
 bp = Blueprint("people", __name__, url_prefix="/office/people")
 
@@ -48,22 +48,28 @@ def people_list():
     )
     page = db.paginate(people.people_query(db.session, current_user, filters), per_page=50, max_per_page=200)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("lms/people_list.html", form=form, page=page, args=args, role_labels=ROLE_LABELS)
+    return render_template("lms/people_list.html", form=form, page=page, args=args, describe_role=people.describe_role)
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
 @require_role(*OFFICE)
 def person(user_id: int):
-    """One person's details and roles, editable; deactivation is a separate button."""
+    """One person's details and roles, editable; deactivation is a separate button.
+
+    Officers of the whole university (and admins) also choose the unit an officer oversees,
+    which makes the person a unit head; a unit head sees the roles but changes none.
+    """
     person = _visible_person(user_id)
     is_admin = current_user.has_role(Role.ADMIN)
     roles_editable = scope_paths(current_user) is None
     form = PersonForm(obj=person)
     choices = [SelectChoice(u.id, _unit_label(u)) for u in people.units_for(db.session, current_user)]
     form.org_unit_id.choices = choices if not roles_editable else [SelectChoice(0, _("— no unit —")), *choices]
+    form.officer_unit.choices = [SelectChoice(0, _("The whole university")), *choices]
     if request.method == "GET":  # ``obj`` gives UserRole rows and None; the fields want codes
         form.org_unit_id.data = person.org_unit_id or 0
         form.roles.data = sorted(person.role_names)
+        form.officer_unit.data = _officer_unit_id(person) or 0
     if form.validate_on_submit():
         data = {name: form[name].data for name in people.PERSON_FIELDS}
         data["org_unit_id"] = data["org_unit_id"] or None
@@ -75,18 +81,25 @@ def person(user_id: int):
                 wanted = set(form.roles.data or ())
                 if not is_admin:  # the admin box is disabled for them, so it never comes back
                     wanted = (wanted - {Role.ADMIN}) | (person.role_names & {Role.ADMIN})
-                people.set_roles(db.session, person, wanted, current_user)
+                # A post without the unit field (an older page) keeps the scope rather than widen it.
+                scopes = {Role.OFFICER: form.officer_unit.data or None} if form.officer_unit.raw_data else {}
+                people.set_roles(db.session, person, wanted, current_user, scopes)
         except people.RoleChangeRefused as refused:
             db.session.rollback()
             messages = {
                 "admin_only": _("Only an administrator can grant or remove the administrator role."),
                 "own_admin": _("You cannot remove your own administrator role."),
+                "own_scope": _("You cannot limit your own officer role to a unit; ask another officer."),
+                "unit_head": _("Roles are managed by officers of the whole university."),
+                "not_scoped": _("Only the officer role can be limited to a unit."),
+                "no_unit": _("That org unit no longer exists."),
             }
             flash(messages[str(refused)], "danger")
             return redirect(url_for("people.person", user_id=user_id))
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("people.person", user_id=user_id))
+    locale = current_locale()
     return render_template(
         "lms/people_person.html",
         person=person,
@@ -94,7 +107,13 @@ def person(user_id: int):
         active_form=ActiveForm(),
         is_admin=is_admin,
         roles_editable=roles_editable,
+        role_names=[people.describe_role(role, locale) for role in sorted(person.roles, key=lambda r: r.role)],
     )
+
+
+def _officer_unit_id(person: User) -> int | None:
+    """The unit whose head ``person`` is, or ``None`` (not an officer, or one of the whole university)."""
+    return next((r.scope_unit_id for r in person.roles if r.role == Role.OFFICER), None)
 
 
 @bp.route("/<int:user_id>/active", methods=["POST"])
