@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from courses.models import Course, Enrolment, EnrolmentStatus
 from lms.database import localized, utcnow
 from lms.models import OrgUnit, PersonKind, User
+from lms.permissions import people_in_scope
 
 #: A pasted list longer than this belongs in a people import, not in a rule.
 MAX_EMAILS = 5000
@@ -31,6 +32,10 @@ OPEN_STATUSES = (EnrolmentStatus.NOT_STARTED, EnrolmentStatus.IN_PROGRESS)
 
 class AudienceError(ValueError):
     """A rule that cannot be used, with a message for the person who wrote it."""
+
+
+class OutsideScope(AudienceError):
+    """A rule naming an org unit outside the unit head's scope: refused, never counted."""
 
 
 class Rule:
@@ -305,9 +310,30 @@ def audience_user_ids(rule: dict) -> Select:
     return select(User.id).where(User.active.is_(True), audience_condition(rule))
 
 
-def count_audience(session: Session, rule: dict) -> int:
-    """How many active people the rule matches (one COUNT query)."""
-    return session.scalar(select(func.count()).select_from(audience_user_ids(rule).subquery())) or 0
+def count_audience(session: Session, rule: dict, scope: list[str] | None = None) -> int:
+    """How many active people the rule matches (one COUNT query), counting only people in ``scope``.
+
+    ``scope`` is the viewer's ``lms.permissions.scope_paths`` (``None``: the whole university).
+    A unit head asking about a unit outside their scope gets ``OutsideScope``, and every other
+    rule is counted inside the scope, so that a count never tells them about other units'
+    people (an e-mail outside the scope combined with "not completed course X" counts 0).
+    """
+    if scope is not None:
+        outside = [unit for unit in _named_units(session, rule) if not unit.path.startswith(tuple(scope))]
+        if outside or not scope:
+            raise OutsideScope(_("You can count only the people of your own units."))
+    query = audience_user_ids(rule).where(people_in_scope(scope))
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def _named_units(session: Session, rule: dict) -> list[OrgUnit]:
+    """The org units a rule names, unions included (a unit that no longer exists is left out)."""
+    if rule["kind"] == AnyOf.kind:
+        return [unit for part in rule["rules"] for unit in _named_units(session, part)]
+    if rule["kind"] == Unit.kind:
+        unit = session.get(OrgUnit, rule["unit_id"])
+        return [unit] if unit is not None else []
+    return []
 
 
 class Names:

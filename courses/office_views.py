@@ -21,7 +21,14 @@ from sqlalchemy import case, func, select
 from wtforms import SelectChoice
 
 from courses import reports
-from courses.audience import AudienceError, count_audience, describe_rule, describe_rules, validate_rule
+from courses.audience import (
+    AudienceError,
+    OutsideScope,
+    count_audience,
+    describe_rule,
+    describe_rules,
+    validate_rule,
+)
 from courses.enrolment import end_assignment as end_assignment_service
 from courses.enrolment import enrol_assignment
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
@@ -35,7 +42,7 @@ from lms.i18n import current_locale
 from lms.models import Role, User
 from lms.navigation import add_nav_item
 from lms.people import units_for
-from lms.permissions import can_see_person, require_role, scope_paths, university_wide
+from lms.permissions import can_see_person, people_in_scope, require_role, scope_paths, university_wide
 
 bp = Blueprint("courses_office", __name__, url_prefix="/office/courses")
 
@@ -149,6 +156,7 @@ def assignments():
         max_per_page=200,
     )
     ids = [a.id for a in page.items]
+    scope = scope_paths(current_user)  # a unit head's totals count their units' people only
     counts = {
         row.assignment_id: row
         for row in db.session.execute(
@@ -159,7 +167,8 @@ def assignments():
                     "completed"
                 ),
             )
-            .where(Enrolment.assignment_id.in_(ids))
+            .join(User, User.id == Enrolment.user_id)
+            .where(Enrolment.assignment_id.in_(ids), people_in_scope(scope))
             .group_by(Enrolment.assignment_id)
         )
     }
@@ -172,7 +181,7 @@ def assignments():
         described=described,
         titles=course_titles(db.session, current_locale(), (a.course_slug for a in page.items)),
         end_form=EndAssignmentForm(),
-        can_assign=scope_paths(current_user) is None,
+        can_assign=scope is None,
     )
 
 
@@ -251,7 +260,8 @@ def audience_count():
     """How many active people an audience matches, as JSON for the builder's live count.
 
     An incomplete rule answers ``{"error": why}``. Takes the builder's fields, or a whole rule as
-    JSON in ``rule`` (campaigns use that).
+    JSON in ``rule`` (campaigns use that). A unit head counts only their units' people, and a rule
+    naming another unit is refused (403).
     """
     try:
         if "rule" in request.args:
@@ -262,9 +272,11 @@ def audience_count():
             rule = validate_rule(raw, db.session)
         else:
             rule = AudienceCountForm(request.args).rule()
+        count = count_audience(db.session, rule, scope_paths(current_user))  # a unit head counts their units only
+    except OutsideScope as error:
+        return jsonify(error=str(error)), 403
     except AudienceError as error:  # a rule half-built in the form: say what it lacks
         return jsonify(error=str(error))
-    count = count_audience(db.session, rule)
     return jsonify(
         count=count,
         label=ngettext("%(num)s person", "%(num)s people", count),
