@@ -88,7 +88,7 @@ def _people_conditions(filters: ProgressFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _latest_cycle() -> ColumnElement[bool]:
+def latest_cycle() -> ColumnElement[bool]:
     """Only each person's current cycle of a course (older cycles are history, shown per person)."""
     later = aliased(Enrolment)
     return ~exists().where(
@@ -139,7 +139,7 @@ def course_progress_query(slug: str, filters: ProgressFilters, now: datetime | N
         .join(Course, Course.id == Enrolment.course_id)
         .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
         .outerjoin(attempts, attempts.c.enrolment_id == Enrolment.id)
-        .where(Enrolment.course_slug == slug, _latest_cycle(), *_people_conditions(filters))
+        .where(Enrolment.course_slug == slug, latest_cycle(), *_people_conditions(filters))
         .order_by(User.full_name, User.id)
     )
     if filters.status:
@@ -157,7 +157,7 @@ def course_summary(session: Session, slug: str, filters: ProgressFilters, now: d
         select(*columns)
         .select_from(Enrolment)
         .join(User, User.id == Enrolment.user_id)
-        .where(Enrolment.course_slug == slug, _latest_cycle(), *_people_conditions(filters))
+        .where(Enrolment.course_slug == slug, latest_cycle(), *_people_conditions(filters))
     ).one()
     summary = dict(row._mapping)
     summary["avg_score"] = round(float(summary["avg_score"])) if summary["avg_score"] is not None else None
@@ -176,7 +176,7 @@ def courses_overview(session: Session, scope: list[str] | None, locale: str, now
                 *(func.coalesce(func.sum(case((state == s, 1), else_=0)), 0).label(s) for s in STATES),
             )
             .join(User, User.id == Enrolment.user_id)
-            .where(_latest_cycle(), *_people_conditions(ProgressFilters(scope=scope)))
+            .where(latest_cycle(), *_people_conditions(ProgressFilters(scope=scope)))
             .group_by(Enrolment.course_slug)
         )
     }
