@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         models,  # noqa: F401 (tables must be known to Alembic)
         office_views,
         packs,
+        signature_views,
     )
     from courses import cli as courses_cli
     from courses import views as learner_views
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, "courses.my_learning", _l("My learning"))  # first in the menu
     enrolment.init_app(app)
     office_views.init_app(app)
+    signature_views.init_app(app)
     certificates.init_app(app)
     app.register_blueprint(authoring_views.bp)
     add_nav_item(app, "authoring.index", _l("Courses (authoring)"), roles=(Role.AUTHOR,), section="office")

@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 from wtforms import SelectChoice
 
-from courses import reports
+from courses import reports, signatures
 from courses.audience import (
     AudienceError,
     OutsideScope,
@@ -135,12 +135,18 @@ def export_progress(slug: str, fmt: str):
 @bp.route("/people/<int:user_id>")
 @require_role(*OFFICE)
 def person_progress(user_id: int):
-    """One person's courses across every cycle: status, scores, attempts, completions."""
+    """One person's courses across every cycle (status, scores, attempts, completions) and the documents they signed."""
     person = db.get_or_404(User, user_id)
     if not can_see_person(current_user, person):
         abort(404)
     rows = db.session.execute(reports.person_progress_query(person.id)).all()
-    return render_template("courses/office_person.html", person=person, rows=rows, state_labels=reports.STATE_LABELS)
+    return render_template(
+        "courses/office_person.html",
+        person=person,
+        rows=rows,
+        state_labels=reports.STATE_LABELS,
+        signed=signatures.person_signatures(db.session, person.id),
+    )
 
 
 # Assignments -----------------------------------------------------------------------------------

@@ -264,21 +264,31 @@ EXPORT_COLUMNS = (
     ("completed_at", _l("Completed")),
     ("score", _l("Score, %")),
     ("attempts", _l("Quiz attempts")),
+    ("signature", _l("Signed document")),
 )
 EXPORT_BATCH = 1000
 
 
 def export_records(session: Session, query: Select, locale: str) -> Iterator[list]:
-    """The rows of a course report as export cells: local times, translated states, unit names."""
+    """The rows of a course report as export cells: local times, translated states, unit names.
+
+    The person's signature of the course's attested document is joined to ``query`` (no query per row).
+    """
+    from courses import signatures  # it builds on this module
+
     zone = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
+    signature = signatures.signature_cell(locale, zone)
     states = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once, not per row
     kinds = {choice.value: str(choice.label) for choice in KIND_CHOICES}
     units: dict[str | None, str] = {}
+    query = signatures.with_course_signature(query)
     for row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
         values = row._mapping
         cells = []
         for key, _label in EXPORT_COLUMNS:
-            if key == "unit":
+            if key == "signature":
+                cells.append(signature(values))
+            elif key == "unit":
                 code = values["unit_code"]
                 if code not in units:
                     units[code] = localized(values["unit_name"], locale)[0] or code or ""

@@ -1,0 +1,415 @@
+"""The signature register: who signed which version of each attested document, when, and who has not.
+
+An attested document is an ``attestation`` module (the code of ethics). It is the same document in
+every version of its course when the course slug and the module key are the same; its *current*
+version is the ``document_version`` of that module in the newest published version of the course.
+A document that the newest published version no longer holds is history: it stays on each
+person's page but has no register.
+
+Who must sign: every active person whose current cycle of the course is not cancelled — the people
+the progress pages list, less the un-assigned and the deactivated. A signature counts whatever
+cycle or course version it was given in (a person who signed the current version last year has
+signed it), and each person is in one state:
+
+- ``current``: signed the current version;
+- ``older``: signed only older versions (versions are labels such as ``2026-1``, not numbers, so
+  "older" means "not the current one");
+- ``none``: never signed this document.
+
+Everything is computed in SQL, the current version included: a window over the document's
+signatures picks each person's current signature if there is one, else their newest, so a page,
+the counts or a 50,000-row export is a fixed number of queries whatever the number of people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, cast, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from courses.models import Attestation, Course, CourseStatus, Enrolment, EnrolmentStatus, Module, ModuleKind
+from courses.reports import latest_cycle
+from lms.database import localized
+from lms.exports import wall_time
+from lms.i18n import LANGUAGE_NAMES
+from lms.models import OrgUnit, User
+from lms.permissions import people_in_scope
+
+SIGNED_CURRENT = "current"
+SIGNED_OLDER = "older"
+NOT_SIGNED = "none"
+#: The states of a person towards a document, in the order the register shows them.
+STATES = (SIGNED_CURRENT, SIGNED_OLDER, NOT_SIGNED)
+STATE_LABELS = {
+    SIGNED_CURRENT: _l("signed the current version"),
+    SIGNED_OLDER: _l("signed an older version"),
+    NOT_SIGNED: _l("not signed"),
+}
+
+
+@dataclass(frozen=True)
+class Document:
+    """An attested document as its course's newest published version holds it."""
+
+    slug: str
+    key: str
+    #: The module's title per locale (``{"kk": …, "ru": …, "en": …}``).
+    title: dict
+    course_title: dict
+    #: The version a signature must carry to be current, e.g. ``2026-1``.
+    version: str
+
+    @property
+    def ref(self) -> str:
+        """The document's name in a URL: ``code-of-ethics:code-acceptance``."""
+        return f"{self.slug}:{self.key}"
+
+    def label(self, locale: str) -> str:
+        course = localized(self.course_title, locale)[0] or self.slug
+        return f"{course} — {localized(self.title, locale)[0] or self.key}"
+
+
+@dataclass(frozen=True)
+class SignatureFilters:
+    """What the register is narrowed to, and the scope the viewer may see."""
+
+    state: str | None = None
+    #: People of this unit and its sub-units.
+    unit_id: int | None = None
+    search: str | None = None
+    #: Org-unit paths the viewer may see (``lms.permissions.scope_paths``); ``None`` for all.
+    scope: list[str] | None = None
+
+
+# The documents --------------------------------------------------------------------------------
+
+
+def version_expr() -> ColumnElement[str]:
+    """A module's document version in SQL, read as ``courses.progress.document_version`` reads it."""
+    raw = cast(Module.settings["document_version"].as_string(), String)
+    return func.coalesce(func.nullif(raw, ""), "1")
+
+
+def current_documents() -> Subquery:
+    """Every attested document with its current version: one row per (slug, key), as a subquery.
+
+    ``rank`` is 1 for the first document of a course (by position), the one the progress export shows.
+    """
+    newer = aliased(Course)
+    return (
+        select(
+            Course.slug,
+            Module.key,
+            Module.title,
+            Course.title.label("course_title"),
+            version_expr().label("version"),
+            Module.position,
+            func.row_number().over(partition_by=Course.slug, order_by=(Module.position, Module.key)).label("rank"),
+        )
+        .join(Module, Module.course_id == Course.id)
+        .where(
+            Course.status == CourseStatus.PUBLISHED,
+            Module.kind == ModuleKind.ATTESTATION,
+            ~exists().where(
+                newer.slug == Course.slug, newer.status == CourseStatus.PUBLISHED, newer.version > Course.version
+            ),
+        )
+        .subquery("document")
+    )
+
+
+def attested_documents(session: Session) -> list[Document]:
+    """The documents people sign, by course and position (one query): the register's choices."""
+    doc = current_documents()
+    rows = session.execute(select(doc).order_by(doc.c.slug, doc.c.position, doc.c.key))
+    return [Document(r.slug, r.key, r.title or {}, r.course_title or {}, r.version) for r in rows]
+
+
+def find_document(documents: list[Document], ref: str | None) -> Document | None:
+    """The document named ``ref`` (``slug:key``), else the first, else ``None`` when there is none."""
+    return next((d for d in documents if d.ref == ref), documents[0] if documents else None)
+
+
+# Each person's latest signature ---------------------------------------------------------------
+
+
+def latest_signatures(slug: str | None = None, key: str | None = None) -> Subquery:
+    """Each person's signature that counts, per document: the current version's, else the newest.
+
+    One row per (user_id, slug, key) with the signed ``version``, ``accepted_at``, ``locale``,
+    ``sha256`` and ``is_current`` (1 or 0). ``slug``/``key`` narrow it to one document (a smaller window).
+    """
+    doc = current_documents()
+    is_current = case((Attestation.document_version == doc.c.version, 1), else_=0)
+    rank = func.row_number().over(
+        partition_by=(Attestation.user_id, Course.slug, Module.key),
+        order_by=(is_current.desc(), Attestation.accepted_at.desc(), Attestation.id.desc()),
+    )
+    ranked = (
+        select(
+            Attestation.user_id,
+            Course.slug,
+            Module.key,
+            Attestation.document_version.label("version"),
+            Attestation.accepted_at,
+            Attestation.locale,
+            Attestation.document_sha256.label("sha256"),
+            is_current.label("is_current"),
+            rank.label("rank"),
+        )
+        .join(Module, Module.id == Attestation.module_id)
+        .join(Course, Course.id == Module.course_id)
+        .join(doc, and_(doc.c.slug == Course.slug, doc.c.key == Module.key))
+    )
+    if slug is not None:
+        ranked = ranked.where(Course.slug == slug)
+    if key is not None:
+        ranked = ranked.where(Module.key == key)
+    ranked = ranked.subquery("ranked")
+    return select(*(c for c in ranked.c if c.name != "rank")).where(ranked.c.rank == 1).subquery("signature")
+
+
+def state_expr(signature: Subquery) -> ColumnElement[str]:
+    """A person's state towards the document, from their row of ``latest_signatures`` (or none)."""
+    return case(
+        (signature.c.user_id.is_(None), NOT_SIGNED),
+        (signature.c.is_current == 1, SIGNED_CURRENT),
+        else_=SIGNED_OLDER,
+    )
+
+
+# The register ----------------------------------------------------------------------------------
+
+
+def _must_sign(slug: str) -> list[ColumnElement[bool]]:
+    """Conditions on ``Enrolment`` and ``User`` for the people who must sign ``slug``'s documents."""
+    return [
+        Enrolment.course_slug == slug,
+        latest_cycle(),
+        Enrolment.status != EnrolmentStatus.CANCELLED,
+        User.active.is_(True),
+    ]
+
+
+def _in_unit(unit_id: int) -> ColumnElement[bool]:
+    """People of the unit and its sub-units, the unit's path read in the same query."""
+    root = aliased(OrgUnit)
+    root_path = select(root.path).where(root.id == unit_id).correlate(None).scalar_subquery()
+    return User.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(root_path)))
+
+
+def _matches(search: str) -> ColumnElement[bool]:
+    """A name or e-mail containing ``search``.
+
+    SQLite folds only ASCII case, so a Cyrillic name is also tried as typed and capitalised.
+    """
+    text = search.strip()
+    names = [User.full_name.icontains(v, autoescape=True) for v in {text, text.lower(), text.title()}]
+    return or_(*names, User.email.contains(text.lower(), autoescape=True))
+
+
+def _people_conditions(filters: SignatureFilters) -> list[ColumnElement[bool]]:
+    conditions = [people_in_scope(filters.scope)]
+    if filters.unit_id:
+        conditions.append(_in_unit(filters.unit_id))
+    if filters.search and filters.search.strip():
+        conditions.append(_matches(filters.search))
+    return conditions
+
+
+def register_query(slug: str, key: str, filters: SignatureFilters) -> Select:
+    """One row per person who must sign the document, with their state and the signature that counts."""
+    signature = latest_signatures(slug, key)
+    state = state_expr(signature)
+    query = (
+        select(
+            User.id.label("user_id"),
+            User.full_name,
+            User.email,
+            OrgUnit.code.label("unit_code"),
+            OrgUnit.name.label("unit_name"),
+            state.label("state"),
+            signature.c.version,
+            signature.c.accepted_at,
+            signature.c.locale,
+            signature.c.sha256,
+        )
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .outerjoin(signature, signature.c.user_id == Enrolment.user_id)
+        .where(*_must_sign(slug), *_people_conditions(filters))
+        .order_by(User.full_name, User.id)
+    )
+    if filters.state in STATES:
+        query = query.where(state == filters.state)
+    return query
+
+
+def signature_counts(
+    session: Session, slug: str, module_key: str, scope: list[str] | None, unit_id: int | None = None
+) -> dict[str, int]:
+    """How many people who must sign the document are in each state, and ``total`` (one query)."""
+    signature = latest_signatures(slug, module_key)
+    state = state_expr(signature)
+    columns = [func.count().label("total")]
+    columns += [func.coalesce(func.sum(case((state == s, 1), else_=0)), 0).label(s) for s in STATES]
+    row = session.execute(
+        select(*columns)
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(signature, signature.c.user_id == Enrolment.user_id)
+        .where(*_must_sign(slug), *_people_conditions(SignatureFilters(unit_id=unit_id, scope=scope)))
+    ).one()
+    return {name: int(value) for name, value in row._mapping.items()}
+
+
+# Exports ---------------------------------------------------------------------------------------
+
+REGISTER_COLUMNS = (
+    ("full_name", _l("Name")),
+    ("email", _l("E-mail")),
+    ("unit", _l("Org unit")),
+    ("state", _l("Signature")),
+    ("version", _l("Version signed")),
+    ("accepted_at", _l("Signed")),
+    ("locale", _l("Language")),
+    ("sha256", _l("SHA-256 of the text signed")),
+)
+EXPORT_BATCH = 1000
+
+
+def register_header() -> list[str]:
+    return [str(label) for _key, label in REGISTER_COLUMNS]
+
+
+def register_records(session: Session, query: Select, locale: str) -> Iterator[list]:
+    """The register's rows as export cells: translated states and unit names, local times, streamed."""
+    zone = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
+    states = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once, not per row
+    units: dict[str | None, str] = {}
+    for row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
+        values = row._mapping
+        cells = []
+        for key, _label in REGISTER_COLUMNS:
+            if key == "unit":
+                code = values["unit_code"]
+                if code not in units:
+                    units[code] = localized(values["unit_name"], locale)[0] or code or ""
+                cells.append(units[code])
+            elif key == "state":
+                cells.append(states[values["state"]])
+            elif key == "accepted_at":
+                cells.append(wall_time(values[key], zone))
+            elif key == "locale":
+                cells.append(LANGUAGE_NAMES.get(values[key], values[key]))
+            else:
+                cells.append(values[key])
+        yield cells
+
+
+def with_course_signature(query: Select) -> Select:
+    """``query`` (rows of enrolments) with each person's signature of their course's attested document.
+
+    The course's first document (by position) in its newest published version; adds ``document_title``,
+    ``document_version`` (current), ``signature_state``, ``signed_version`` and ``signed_at``, all
+    ``None`` for a course without a document. The join adds no query per row.
+    """
+    doc = current_documents()
+    first = select(doc).where(doc.c.rank == 1).subquery("course_document")
+    signature = latest_signatures()
+    state = case(
+        (first.c.key.is_(None), None),
+        (signature.c.user_id.is_(None), NOT_SIGNED),
+        (signature.c.is_current == 1, SIGNED_CURRENT),
+        else_=SIGNED_OLDER,
+    )
+    return (
+        query.outerjoin(first, first.c.slug == Enrolment.course_slug)
+        .outerjoin(
+            signature,
+            and_(
+                signature.c.user_id == Enrolment.user_id,
+                signature.c.slug == first.c.slug,
+                signature.c.key == first.c.key,
+            ),
+        )
+        .add_columns(
+            first.c.title.label("document_title"),
+            first.c.version.label("document_version"),
+            state.label("signature_state"),
+            signature.c.version.label("signed_version"),
+            signature.c.accepted_at.label("signed_at"),
+        )
+    )
+
+
+def signature_cell(locale: str, zone: ZoneInfo) -> Callable[[dict], str]:
+    """A function that words a row of ``with_course_signature`` for one export cell, in ``locale``.
+
+    "Code of ethics: signed version 2026-1 on 18 Nov 2026"; empty for a course without a document.
+    """
+
+    def cell(values) -> str:
+        state = values["signature_state"]
+        if state is None:
+            return ""
+        title = localized(values["document_title"], locale)[0]
+        if state == NOT_SIGNED:
+            return _("%(document)s: not signed", document=title)
+        when = format_date(wall_time(values["signed_at"], zone).date(), "medium")
+        if state == SIGNED_CURRENT:
+            return _(
+                "%(document)s: signed version %(version)s on %(date)s",
+                document=title,
+                version=values["signed_version"],
+                date=when,
+            )
+        return _(
+            "%(document)s: signed an older version (%(version)s) on %(date)s; the current one is %(current)s",
+            document=title,
+            version=values["signed_version"],
+            date=when,
+            current=values["document_version"],
+        )
+
+    return cell
+
+
+# A person's signatures -------------------------------------------------------------------------
+
+
+def person_signatures(session: Session, user_id: int) -> list:
+    """Every signature of one person, newest first: document, version, when, language, hash, and
+    whether that version is the document's current one (``current_version`` is ``None`` for a
+    document no published course holds any more). One query."""
+    doc = current_documents()
+    return session.execute(
+        select(
+            Course.slug,
+            Module.key,
+            Module.title,
+            Course.title.label("course_title"),
+            Course.version.label("course_version"),
+            Enrolment.cycle,
+            Attestation.document_version.label("version"),
+            Attestation.accepted_at,
+            Attestation.locale,
+            Attestation.document_sha256.label("sha256"),
+            doc.c.version.label("current_version"),
+            (Attestation.document_version == doc.c.version).label("is_current"),
+        )
+        .join(Module, Module.id == Attestation.module_id)
+        .join(Course, Course.id == Module.course_id)
+        .join(Enrolment, Enrolment.id == Attestation.enrolment_id)
+        .outerjoin(doc, and_(doc.c.slug == Course.slug, doc.c.key == Module.key))
+        .where(Attestation.user_id == user_id)
+        .order_by(Attestation.accepted_at.desc(), Attestation.id.desc())
+    ).all()
