@@ -85,7 +85,10 @@ class PersonForm(FlaskForm):
         _l("Officer for"),
         coerce=int,
         validators=[Optional()],
-        description=_l("A unit head sees and follows only the people of that unit and its sub-units."),
+        description=_l(
+            "Choose a unit to make the officer its unit head: they see and follow only the people of that unit"
+            " and its sub-units, and change no roles."
+        ),
     )
     submit = SubmitField(_l("Save"))
 
