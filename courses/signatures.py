@@ -177,7 +177,8 @@ def latest_signatures(slug: str | None = None, key: str | None = None) -> Subque
 
 
 def state_expr(signature: Subquery) -> ColumnElement[str]:
-    """A person's state towards the document, from their row of ``latest_signatures`` (or none)."""
+    """A person's state towards the document, from their row of ``signature`` (``user_id``,
+    ``is_current``; none when the outer join found no row)."""
     return case(
         (signature.c.user_id.is_(None), NOT_SIGNED),
         (signature.c.is_current == 1, SIGNED_CURRENT),
@@ -256,16 +257,32 @@ def register_query(slug: str, key: str, filters: SignatureFilters) -> Select:
 def signature_counts(
     session: Session, slug: str, module_key: str, scope: list[str] | None, unit_id: int | None = None
 ) -> dict[str, int]:
-    """How many people who must sign the document are in each state, and ``total`` (one query)."""
-    signature = latest_signatures(slug, module_key)
-    state = state_expr(signature)
+    """How many people who must sign the document are in each state, and ``total`` (one query).
+
+    Counting needs only whether each person signed the current version, so a GROUP BY per person
+    stands in for the register's window (which also finds the signature to show).
+    """
+    doc = current_documents()
+    signed = (
+        select(
+            Attestation.user_id,
+            func.max(case((Attestation.document_version == doc.c.version, 1), else_=0)).label("is_current"),
+        )
+        .join(Module, Module.id == Attestation.module_id)
+        .join(Course, Course.id == Module.course_id)
+        .join(doc, and_(doc.c.slug == Course.slug, doc.c.key == Module.key))
+        .where(Course.slug == slug, Module.key == module_key)
+        .group_by(Attestation.user_id)
+        .subquery("signed")
+    )
+    state = state_expr(signed)
     columns = [func.count().label("total")]
     columns += [func.coalesce(func.sum(case((state == s, 1), else_=0)), 0).label(s) for s in STATES]
     row = session.execute(
         select(*columns)
         .select_from(Enrolment)
         .join(User, User.id == Enrolment.user_id)
-        .outerjoin(signature, signature.c.user_id == Enrolment.user_id)
+        .outerjoin(signed, signed.c.user_id == Enrolment.user_id)
         .where(*_must_sign(slug), *_people_conditions(SignatureFilters(unit_id=unit_id, scope=scope)))
     ).one()
     return {name: int(value) for name, value in row._mapping.items()}
@@ -355,32 +372,38 @@ def signature_cell(locale: str, zone: ZoneInfo) -> Callable[[dict], str]:
     """A function that words a row of ``with_course_signature`` for one export cell, in ``locale``.
 
     "Code of ethics: signed version 2026-1 on 18 Nov 2026"; empty for a course without a document.
+    The words are made once per distinct (document, state, versions, day), not once per row: a
+    50,000-row export holds a few hundred of them.
     """
+    words: dict[tuple, str] = {}
 
     def cell(values) -> str:
         state = values["signature_state"]
         if state is None:
             return ""
         title = localized(values["document_title"], locale)[0]
-        if state == NOT_SIGNED:
-            return _("%(document)s: not signed", document=title)
-        when = format_date(wall_time(values["signed_at"], zone).date(), "medium")
-        if state == SIGNED_CURRENT:
-            return _(
-                "%(document)s: signed version %(version)s on %(date)s",
-                document=title,
-                version=values["signed_version"],
-                date=when,
-            )
-        return _(
-            "%(document)s: signed an older version (%(version)s) on %(date)s; the current one is %(current)s",
-            document=title,
-            version=values["signed_version"],
-            date=when,
-            current=values["document_version"],
-        )
+        day = wall_time(values["signed_at"], zone).date() if values["signed_at"] is not None else None
+        key = (title, state, values["signed_version"], values["document_version"], day)
+        if key not in words:
+            words[key] = _signature_words(title, state, values["signed_version"], values["document_version"], day)
+        return words[key]
 
     return cell
+
+
+def _signature_words(title: str, state: str, signed: str | None, current: str | None, day) -> str:
+    if state == NOT_SIGNED:
+        return _("%(document)s: not signed", document=title)
+    when = format_date(day, "medium")
+    if state == SIGNED_CURRENT:
+        return _("%(document)s: signed version %(version)s on %(date)s", document=title, version=signed, date=when)
+    return _(
+        "%(document)s: signed an older version (%(version)s) on %(date)s; the current one is %(current)s",
+        document=title,
+        version=signed,
+        date=when,
+        current=current,
+    )
 
 
 # A person's signatures -------------------------------------------------------------------------
