@@ -9,8 +9,9 @@ import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from courses import progress, signatures
+from courses import progress, signatures, versioning
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, Module, ModuleKind
+from courses.packs import bundled_pack_folders, import_pack, load_pack
 from lms.models import AuditEvent, PersonKind, Role, UserRole
 from tests.courses.builders import build_course, enrol, module_of
 
@@ -348,3 +349,27 @@ def test_queries_do_not_grow_with_people(client, auth, make, db, campus, officer
     assert max(many.values()) <= 12
     counts = signatures.signature_counts(db.session, "ethics", "code", None)
     assert counts["total"] == 4 + 50
+
+
+def test_the_bundled_code_of_ethics_through_a_new_version(db, make):
+    """The pack as the office imports it, a signature, then an author publishes the code's next version."""
+    folder = next(f for f in bundled_pack_folders() if f.name == "code-of-ethics")
+    first = import_pack(db.session, load_pack(folder), publish=True)
+    person = make.user(kind=PersonKind.STAFF)
+    enrolment = enrol(db.session, person, first)
+    (document,) = signatures.attested_documents(db.session)
+    assert (document.slug, document.key, document.version) == ("code-of-ethics", "code-acceptance", "2026-1")
+    _sign(db, enrolment, module_of(first, "code-acceptance"), NOW)
+    assert signatures.signature_counts(db.session, "code-of-ethics", "code-acceptance", None)["current"] == 1
+
+    draft = versioning.new_draft_version(db.session, first)
+    code = module_of(draft, "code-acceptance")
+    code.settings = {**code.settings, "document_version": "2027-1"}
+    versioning.publish(db.session, draft)
+    db.session.commit()
+    counts = signatures.signature_counts(db.session, "code-of-ethics", "code-acceptance", None)
+    assert counts == {"total": 1, "current": 0, "older": 1, "none": 0}
+    (row,) = db.session.execute(
+        signatures.register_query("code-of-ethics", "code-acceptance", signatures.SignatureFilters())
+    )
+    assert (row.state, row.version) == ("older", "2026-1")
