@@ -114,7 +114,7 @@ def _completed(session, user: User, course, assignment) -> tuple:
 
 
 @pytest.fixture
-def world(app, make, db) -> World:
+def world(make, db) -> World:
     session = db.session
     university = make.unit("UNI", kind="university")
     unit_a = make.unit("FA", parent=university, kind="faculty", en="Faculty of Arts")
