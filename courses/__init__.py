@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     from courses import (
         authoring_views,
         certificates,
+        demo,
         enrolment,
         models,  # noqa: F401 (tables must be known to Alembic)
         office_views,
@@ -32,3 +33,4 @@ def init_app(app: Flask) -> None:
     courses_cli.init_app(app)
     add_demo_seeder(packs.seed_bundled_packs)
     add_demo_seeder(enrolment.seed_demo_assignments)  # after the packs: assigns them
+    add_demo_seeder(demo.seed_demo_progress)  # after the assignments: months of their history

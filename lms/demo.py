@@ -1,25 +1,65 @@
-"""The demo university: a few units, about 70 people, and one of each office role.
+"""The demo university: four faculties, about 420 people, one of each office role, a head per faculty.
 
-Features add their own demo data (courses, campaign templates) with ``add_demo_seeder``.
+Names are written as Kazakhstan's lists and documents write them, **"Surname First Patronymic"**
+("Қасымова Аружан Серікқызы", "Касымов Нурлан Маратович", "Ким Ольга Викторовна"); people
+without a patronymic are "Surname First" ("Walker Emily"). One order for everyone, so a list
+sorted by name is sorted by surname. Each person is of one gender throughout: the surname's
+ending (-ов/-ова), the patronymic (-ұлы/-қызы, -ович/-овна) and the first name agree. People with
+a Kazakh patronymic use the Kazakh interface; Kazakhs with a Russian-style patronymic mostly the
+Russian one; job titles are in the person's interface language.
+
+Who joined when (``User.created_at``) is part of the story the courses' demo tells: students by
+year of study, staff by year of hiring, a few newcomers in the last weeks.
+
+Features add their own demo data (courses, progress, campaign templates) with ``add_demo_seeder``.
 """
 
 import random
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from lms.database import utcnow
 from lms.models import OrgUnit, PersonKind, Role, User, UserRole
+from lms.office_settings import DEFAULT_CONTACTS
 
 DEMO_DOMAIN = "demo.metu.kz"
 LEARNER_PASSWORD = "adal-learner"  # noqa: S105 (demo only, printed for the newcomer)
+HEAD_PASSWORD = "adal-head"  # noqa: S105 (demo only, printed for the newcomer)
+#: Where the academic year began, in days before the seeding: the demo stays "mid-semester" whenever it runs.
+YEAR_STARTED_DAYS = 91
+STUDENTS_PER_DEPARTMENT = 40
+STAFF_PER_UNIT = 9
+
+
+class OfficeAccount(NamedTuple):
+    email: str
+    name: str
+    role: Role
+    password: str
+    locale: str
+    position: str
+
+
 OFFICE_ACCOUNTS = [
-    # (e-mail, name, role, password)
-    ("officer@demo.metu.kz", "Айгерим Сапарова", Role.OFFICER, "adal-officer"),
-    ("author@demo.metu.kz", "Ольга Ким", Role.AUTHOR, "adal-author"),
-    ("admin@demo.metu.kz", "Daniyar Abenov", Role.ADMIN, "adal-admin"),
+    # The compliance officer is the one the office's contacts name in every footer and e-mail.
+    OfficeAccount(
+        "officer@demo.metu.kz",
+        DEFAULT_CONTACTS["officer"]["ru"],
+        Role.OFFICER,
+        "adal-officer",
+        "ru",
+        "Комплаенс-офицер",
+    ),
+    OfficeAccount(
+        "author@demo.metu.kz", "Ким Ольга Викторовна", Role.AUTHOR, "adal-author", "ru", "Методист комплаенс-службы"
+    ),
+    OfficeAccount("admin@demo.metu.kz", "Абенов Данияр Серікұлы", Role.ADMIN, "adal-admin", "kk", "Жүйелік әкімші"),
 ]
 
 UNITS = [
@@ -58,45 +98,158 @@ UNITS = [
         "Faculty of Economics and Business",
     ),
     ("FEB-FIN", "FEB", "department", "Қаржы кафедрасы", "Кафедра финансов", "Department of Finance"),
+    ("FEB-ECO", "FEB", "department", "Экономика кафедрасы", "Кафедра экономики", "Department of Economics"),
+    ("FEN", "METU", "faculty", "Инженерия факультеті", "Инженерный факультет", "Faculty of Engineering"),
+    ("FEN-CE", "FEN", "department", "Құрылыс кафедрасы", "Кафедра строительства", "Department of Civil Engineering"),
+    (
+        "FEN-PE",
+        "FEN",
+        "department",
+        "Электр энергетикасы кафедрасы",
+        "Кафедра электроэнергетики",
+        "Department of Power Engineering",
+    ),
+    (
+        "FLH",
+        "METU",
+        "faculty",
+        "Құқық және гуманитарлық ғылымдар факультеті",
+        "Факультет права и гуманитарных наук",
+        "Faculty of Law and Humanities",
+    ),
+    ("FLH-LAW", "FLH", "department", "Құқықтану кафедрасы", "Кафедра юриспруденции", "Department of Law"),
+    (
+        "FLH-LNG",
+        "FLH",
+        "department",
+        "Шетел тілдері кафедрасы",
+        "Кафедра иностранных языков",
+        "Department of Foreign Languages",
+    ),
     ("ADM", "METU", "department", "Әкімшілік", "Администрация", "Administration"),
 ]
 
-KAZAKH = (
-    [
-        "Айдана",
-        "Нұрлан",
-        "Әсем",
-        "Ерлан",
-        "Дана",
-        "Бауыржан",
-        "Жансая",
-        "Асқар",
-        "Гүлнұр",
-        "Мәди",
-        "Аружан",
-        "Ерасыл",
-        "Томирис",
-        "Арман",
-        "Меруерт",
-    ],
-    [
-        "Серікқызы",
-        "Қасымов",
-        "Омарова",
-        "Жұмабаев",
-        "Төлеуова",
-        "Сейітов",
-        "Әбдірахманова",
-        "Нұрланұлы",
-        "Бекова",
-        "Ахметов",
-    ],
+# --- Names --------------------------------------------------------------------------------------
+
+KAZAKH_MALE = [
+    "Нұрлан", "Ерлан", "Бауыржан", "Асқар", "Мәди", "Ерасыл", "Арман", "Данияр", "Айбек", "Ержан",
+    "Дәурен", "Қанат", "Бекзат", "Нұрсұлтан", "Алмас", "Темірлан", "Ақжол", "Дастан", "Әлихан", "Санжар",
+]  # fmt: skip
+KAZAKH_FEMALE = [
+    "Айдана", "Әсем", "Дана", "Жансая", "Гүлнұр", "Аружан", "Томирис", "Меруерт", "Айгерим", "Мадина",
+    "Жанар", "Динара", "Сәуле", "Ақмарал", "Камила", "Назерке", "Балжан", "Гүлмира", "Аяулым", "Дильназ",
+]  # fmt: skip
+#: Fathers' names, from which patronymics are made: "Серікұлы", "Серікқызы", "Серикович", "Сериковна".
+KAZAKH_FATHERS = [
+    "Серік", "Нұрлан", "Марат", "Ерлан", "Қанат", "Болат", "Талғат", "Мұрат", "Әлібек", "Дәулет",
+    "Қайрат", "Ғабит", "Жомарт", "Бақыт", "Сәкен", "Темір", "Ерболат", "Асхат",
+]  # fmt: skip
+#: Male forms; the female form adds "а" (Қасымов, Қасымова).
+KAZAKH_SURNAMES = [
+    "Қасымов", "Жұмабаев", "Омаров", "Төлеуов", "Сейітов", "Әбдірахманов", "Беков", "Ахметов", "Сапаров",
+    "Нұрпейісов", "Мұқанов", "Исаев", "Тоқтаров", "Сұлтанов", "Жақыпов", "Байжанов", "Есенов",
+    "Құдайбергенов", "Оспанов", "Искаков", "Тұрсынов", "Әлиев", "Ермеков", "Серікбаев", "Қалиев",
+    "Мұратов", "Байтұрсынов", "Ибраев", "Смағұлов", "Жолдасбеков",
+]  # fmt: skip
+RUSSIAN_MALE = [
+    "Александр", "Дмитрий", "Сергей", "Алексей", "Павел", "Андрей", "Михаил", "Николай", "Владимир", "Игорь",
+    "Евгений", "Максим",
+]  # fmt: skip
+RUSSIAN_FEMALE = [
+    "Анна", "Екатерина", "Мария", "Ирина", "Ольга", "Наталья", "Елена", "Татьяна", "Светлана", "Юлия",
+    "Анастасия", "Ксения",
+]  # fmt: skip
+RUSSIAN_PATRONYMICS = [
+    ("Александрович", "Александровна"), ("Дмитриевич", "Дмитриевна"), ("Сергеевич", "Сергеевна"),
+    ("Алексеевич", "Алексеевна"), ("Павлович", "Павловна"), ("Андреевич", "Андреевна"),
+    ("Михайлович", "Михайловна"), ("Николаевич", "Николаевна"), ("Владимирович", "Владимировна"),
+    ("Игоревич", "Игоревна"), ("Викторович", "Викторовна"), ("Юрьевич", "Юрьевна"),
+]  # fmt: skip
+RUSSIAN_SURNAMES = [
+    "Иванов", "Петров", "Смирнов", "Ковалёв", "Морозов", "Волков", "Лебедев", "Соколов", "Попов", "Новиков",
+    "Фёдоров", "Кузнецов", "Васильев", "Павлов", "Семёнов", "Голубев", "Никитин", "Захаров",
+]  # fmt: skip
+#: Surnames with one form for both genders (Korean and Ukrainian families of Kazakhstan).
+INVARIABLE_SURNAMES = ["Ким", "Пак", "Цой", "Шевченко"]
+ENGLISH_MALE = ["James", "Daniel", "Thomas", "Oliver", "William", "Henry"]
+ENGLISH_FEMALE = ["Emily", "Grace", "Sofia", "Olivia", "Charlotte", "Amelia"]
+ENGLISH_SURNAMES = ["Walker", "Hughes", "Reed", "Foster", "Bennett", "Clarke", "Turner", "Harris"]
+
+_RUSSIAN_SPELLING = str.maketrans("ӘәҒғҚқҢңӨөҰұҮүҺһІі", "АаГгКкНнОоУуУуХхИи")
+
+
+def russian_spelling(name: str) -> str:
+    """A Kazakh name as Russian-language documents spell it (Нұрлан → Нурлан, Серік → Серик)."""
+    return name.translate(_RUSSIAN_SPELLING)
+
+
+#: Every first name the demo gives, by gender, in both spellings (the test checks names against these).
+MALE_FIRST_NAMES = frozenset(
+    KAZAKH_MALE + [russian_spelling(n) for n in KAZAKH_MALE] + RUSSIAN_MALE + ENGLISH_MALE + ["Бахытжан"]
 )
-RUSSIAN = (
-    ["Анна", "Дмитрий", "Екатерина", "Сергей", "Мария", "Алексей", "Ирина", "Павел"],
-    ["Иванова", "Петров", "Смирнова", "Ковалёв", "Морозова", "Волков", "Лебедева", "Соколов"],
-)
-ENGLISH = (["Emily", "James", "Sofia", "Daniel", "Grace"], ["Walker", "Hughes", "Reed", "Foster", "Bennett"])
+FEMALE_FIRST_NAMES = frozenset(KAZAKH_FEMALE + [russian_spelling(n) for n in KAZAKH_FEMALE] + RUSSIAN_FEMALE)
+FEMALE_FIRST_NAMES |= frozenset(ENGLISH_FEMALE)
+
+#: (kind of name, its interface language): weights for students and for staff.
+STUDENT_ORIGINS = [("kazakh", 60), ("kazakh-ru", 17), ("russian", 16), ("english", 7)]
+STAFF_ORIGINS = [("kazakh", 38), ("kazakh-ru", 32), ("russian", 22), ("english", 8)]
+
+
+def make_name(rng: random.Random, origin: str, female: bool) -> tuple[str, str]:
+    """A full name "Surname First Patronymic" of one gender, and the person's interface language."""
+    if origin == "english":
+        first = rng.choice(ENGLISH_FEMALE if female else ENGLISH_MALE)
+        return f"{rng.choice(ENGLISH_SURNAMES)} {first}", "en"
+    if origin == "russian":
+        first = rng.choice(RUSSIAN_FEMALE if female else RUSSIAN_MALE)
+        patronymic = rng.choice(RUSSIAN_PATRONYMICS)[1 if female else 0]
+        if rng.random() < 0.15:
+            surname = rng.choice(INVARIABLE_SURNAMES)
+        else:
+            surname = rng.choice(RUSSIAN_SURNAMES) + ("а" if female else "")
+        return f"{surname} {first} {patronymic}", "ru"
+    first = rng.choice(KAZAKH_FEMALE if female else KAZAKH_MALE)
+    surname = rng.choice(KAZAKH_SURNAMES) + ("а" if female else "")
+    father = rng.choice(KAZAKH_FATHERS)
+    if origin == "kazakh":
+        return f"{surname} {first} {father}{'қызы' if female else 'ұлы'}", "kk"
+    # Russian-style documents: Russian spelling and "-ович"/"-овна"; most of them read Russian.
+    patronymic = russian_spelling(father) + ("овна" if female else "ович")
+    locale = "ru" if rng.random() < 0.7 else "kk"
+    return f"{russian_spelling(surname)} {russian_spelling(first)} {patronymic}", locale
+
+
+def _origin(rng: random.Random, weights: list[tuple[str, int]]) -> str:
+    return rng.choices([o for o, _w in weights], weights=[w for _o, w in weights])[0]
+
+
+# --- Positions ----------------------------------------------------------------------------------
+
+#: (kk, ru, en) titles; a person's title is in their interface language.
+ACADEMIC_POSITIONS = [
+    ("Аға оқытушы", "Старший преподаватель", "Senior lecturer"),
+    ("Қауымдастырылған профессор", "Ассоциированный профессор", "Associate professor"),
+    ("Профессор", "Профессор", "Professor"),
+    ("Оқытушы", "Преподаватель", "Lecturer"),
+    ("Зертхана инженері", "Инженер лаборатории", "Laboratory engineer"),
+    ("Кафедра әдіскері", "Методист кафедры", "Department coordinator"),
+]
+ADMINISTRATIVE_POSITIONS = [
+    ("Бухгалтер", "Бухгалтер", "Accountant"),
+    ("Кадр бөлімінің маманы", "Специалист отдела кадров", "HR specialist"),
+    ("Заңгер", "Юрист", "Legal counsel"),
+    ("Сатып алу бөлімінің маманы", "Специалист отдела закупок", "Procurement specialist"),
+    ("Тіркеу кеңсесінің маманы", "Специалист офиса регистратора", "Registrar's office specialist"),
+]
+DEAN = ("Факультет деканы", "Декан факультета", "Dean of the faculty")
+_LANGUAGES = ("kk", "ru", "en")
+
+
+def position_in(titles: tuple[str, str, str], locale: str) -> str:
+    return titles[_LANGUAGES.index(locale)]
+
+
+# --- Seeding ------------------------------------------------------------------------------------
 
 _seeders: list[Callable[[Session], None]] = []
 
@@ -112,55 +265,114 @@ def database_is_empty(session: Session) -> bool:
 
 
 def seed(session: Session) -> None:
-    """Create the demo units, people and office accounts, then each feature's demo data."""
+    """Create the demo units, people, office accounts and unit heads, then each feature's demo data."""
     rng = random.Random(2026)
+    now = utcnow()
     units = _seed_units(session)
     learner_hash = generate_password_hash(LEARNER_PASSWORD)
-    departments = [u for u in units.values() if u.kind == "department" and u.code != "ADM"]
-    for i in range(50):
-        locale, (first, last) = _pick_name(rng, i)
-        unit = departments[i % len(departments)]
-        session.add(
-            User(
-                email=f"student{i + 1:02d}@{DEMO_DOMAIN}",
-                full_name=f"{first} {last}",
-                kind=PersonKind.STUDENT,
-                locale=locale,
-                org_unit=unit,
-                study_group=f"{unit.code}-2{i % 4 + 1}",
-                password_hash=learner_hash,
-            )
-        )
-    positions = ["Senior lecturer", "Associate professor", "Accountant", "Lab engineer", "Dean's office clerk"]
-    for i in range(20):
-        locale, (first, last) = _pick_name(rng, i + 3)
-        unit = [*departments, units["ADM"]][i % (len(departments) + 1)]
-        session.add(
-            User(
-                email=f"staff{i + 1:02d}@{DEMO_DOMAIN}",
-                full_name=f"{first} {last}",
-                kind=PersonKind.STAFF,
-                locale=locale,
-                org_unit=unit,
-                position=positions[i % len(positions)],
-                password_hash=learner_hash,
-            )
-        )
-    for email, name, role, password in OFFICE_ACCOUNTS:
-        person = User(
+    taken: set[str] = set()
+
+    def person(email, kind, unit, origins, created_at, **fields) -> User:
+        female = rng.random() < 0.5
+        for _ in range(20):  # the same full name twice would confuse a demo
+            name, locale = make_name(rng, _origin(rng, origins), female)
+            if name not in taken:
+                break
+        taken.add(name)
+        user = User(
             email=email,
             full_name=name,
-            kind=PersonKind.STAFF,
-            locale="ru",
-            org_unit=units["ADM"],
-            position="Compliance service",
-            password_hash=generate_password_hash(password),
+            kind=kind,
+            locale=locale,
+            org_unit=unit,
+            created_at=created_at,
+            password_hash=learner_hash,
+            **fields,
         )
-        person.roles.append(UserRole(role=role))
-        session.add(person)
+        session.add(user)
+        return user
+
+    departments = [u for u in units.values() if u.kind == "department" and u.code != "ADM"]
+    number = 0
+    for slot in range(STUDENTS_PER_DEPARTMENT):
+        for unit in departments:
+            number += 1
+            newcomer = slot >= STUDENTS_PER_DEPARTMENT - 2 and number % 2 == 1
+            joined = _student_joined(rng, now, year=slot % 4 + 1, newcomer=newcomer)
+            person(
+                f"student{number:02d}@{DEMO_DOMAIN}",
+                PersonKind.STUDENT,
+                unit,
+                STUDENT_ORIGINS,
+                joined,
+                study_group=f"{unit.code}-{joined.year % 100:02d}-{slot % 2 + 1}",
+            )
+    number = 0
+    for slot in range(STAFF_PER_UNIT):
+        for unit in [*departments, units["ADM"]]:
+            number += 1
+            titles = ADMINISTRATIVE_POSITIONS if unit.code == "ADM" else ACADEMIC_POSITIONS
+            user = person(
+                f"staff{number:02d}@{DEMO_DOMAIN}",
+                PersonKind.STAFF,
+                unit,
+                STAFF_ORIGINS,
+                _staff_joined(rng, now, newcomer=slot == STAFF_PER_UNIT - 1 and number % 3 == 0),
+            )
+            user.position = position_in(titles[(number + slot) % len(titles)], user.locale)
+    for account in OFFICE_ACCOUNTS:
+        user = User(
+            email=account.email,
+            full_name=account.name,
+            kind=PersonKind.STAFF,
+            locale=account.locale,
+            org_unit=units["ADM"],
+            position=account.position,
+            created_at=now - timedelta(days=3 * 365),
+            password_hash=generate_password_hash(account.password),
+        )
+        user.roles.append(UserRole(role=account.role))
+        session.add(user)
+    head_hash = generate_password_hash(HEAD_PASSWORD)
+    for faculty in faculties(units):
+        head = person(
+            head_email(faculty),
+            PersonKind.STAFF,
+            faculty,
+            STAFF_ORIGINS[:3],  # deans of a Kazakh university: Kazakh or Russian names
+            now - timedelta(days=rng.randint(4, 12) * 365),
+        )
+        head.password_hash = head_hash
+        head.position = position_in(DEAN, head.locale)
+        head.roles.append(UserRole(role=Role.OFFICER, scope_unit_id=faculty.id))
     session.flush()
     for seeder in _seeders:
         seeder(session)
+
+
+def faculties(units: dict[str, OrgUnit]) -> list[OrgUnit]:
+    return [u for u in units.values() if u.kind == "faculty"]
+
+
+def head_email(faculty: OrgUnit) -> str:
+    """The sign-in of a faculty's unit head: ``head.fit@demo.metu.kz``."""
+    return f"head.{faculty.code.lower()}@{DEMO_DOMAIN}"
+
+
+def _student_joined(rng: random.Random, now: datetime, year: int, newcomer: bool) -> datetime:
+    """Students arrive at the start of their first academic year; a few transfer in during the last weeks."""
+    if newcomer:
+        return now - timedelta(days=rng.uniform(2, 25))
+    return now - timedelta(days=YEAR_STARTED_DAYS + 365 * (year - 1) + rng.uniform(0, 3))
+
+
+def _staff_joined(rng: random.Random, now: datetime, newcomer: bool) -> datetime:
+    """Staff hired over the last years, some during the last year, a few in the last weeks."""
+    if newcomer:
+        return now - timedelta(days=rng.uniform(3, 28))
+    if rng.random() < 0.2:
+        return now - timedelta(days=rng.uniform(160, 420))
+    return now - timedelta(days=rng.uniform(2, 15) * 365)
 
 
 def _seed_units(session: Session) -> dict[str, OrgUnit]:
@@ -174,18 +386,20 @@ def _seed_units(session: Session) -> dict[str, OrgUnit]:
     return units
 
 
-def _pick_name(rng: random.Random, i: int) -> tuple[str, tuple[str, str]]:
-    """Mostly Kazakh names with Kazakh interface, some Russian, a few English."""
-    locale, (firsts, lasts) = [("kk", KAZAKH), ("kk", KAZAKH), ("ru", RUSSIAN), ("kk", KAZAKH), ("en", ENGLISH)][i % 5]
-    return locale, (rng.choice(firsts), rng.choice(lasts))
-
-
 def logins_text() -> str:
     base = current_app.config["ADAL_BASE_URL"]
+    students = len([u for u in UNITS if u[2] == "department" and u[0] != "ADM"]) * STUDENTS_PER_DEPARTMENT
+    staff = len([u for u in UNITS if u[2] == "department"]) * STAFF_PER_UNIT
+    heads = [code.lower() for code, _p, kind, *_names in UNITS if kind == "faculty"]
     lines = [f"Adal demo at {base}/ — sign in as:"]
-    lines += [f"  {role.value:8} {email:28} password: {password}" for email, _n, role, password in OFFICE_ACCOUNTS]
+    lines += [f"  {a.role.value:9} {a.email:28} password: {a.password}" for a in OFFICE_ACCOUNTS]
+    others = ", ".join(f"head.{code}@" for code in heads[1:])
     lines.append(
-        f"  learner  student01@{DEMO_DOMAIN} (… student50), staff01@{DEMO_DOMAIN} (… staff20)"
+        f"  {'unit head':9} {f'head.{heads[0]}@{DEMO_DOMAIN}':28} password: {HEAD_PASSWORD}"
+        f"  (a dean: one faculty only; also {others})"
+    )
+    lines.append(
+        f"  learner   student01@{DEMO_DOMAIN} (… student{students}), staff01@{DEMO_DOMAIN} (… staff{staff})"
         f"  password: {LEARNER_PASSWORD}"
     )
     return "\n".join(lines)
