@@ -272,7 +272,8 @@ EXPORT_BATCH = 1000
 def export_records(session: Session, query: Select, locale: str) -> Iterator[list]:
     """The rows of a course report as export cells: local times, translated states, unit names.
 
-    The person's signature of the course's attested document is joined to ``query`` (no query per row).
+    The person's signature of the course's attested document is joined to ``query`` (which selects
+    from ``Enrolment``, as ``course_progress_query`` does): no query per row.
     """
     from courses import signatures  # it builds on this module
 

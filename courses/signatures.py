@@ -177,8 +177,10 @@ def latest_signatures(slug: str | None = None, key: str | None = None) -> Subque
 
 
 def state_expr(signature: Subquery) -> ColumnElement[str]:
-    """A person's state towards the document, from their row of ``signature`` (``user_id``,
-    ``is_current``; none when the outer join found no row)."""
+    """A person's state towards the document, from their outer-joined row of ``signature``.
+
+    ``signature`` has ``user_id`` and ``is_current`` (1 or 0); no row means never signed.
+    """
     return case(
         (signature.c.user_id.is_(None), NOT_SIGNED),
         (signature.c.is_current == 1, SIGNED_CURRENT),
@@ -410,9 +412,12 @@ def _signature_words(title: str, state: str, signed: str | None, current: str | 
 
 
 def person_signatures(session: Session, user_id: int) -> list:
-    """Every signature of one person, newest first: document, version, when, language, hash, and
-    whether that version is the document's current one (``current_version`` is ``None`` for a
-    document no published course holds any more). One query."""
+    """Every signature of one person, newest first, in one query: for the person's page.
+
+    Each row: the document (course slug and title, module key and title, course version, cycle), the
+    signed ``version``, ``accepted_at``, ``locale``, ``sha256``, and ``is_current``;
+    ``current_version`` is ``None`` for a document no published course holds any more.
+    """
     doc = current_documents()
     return session.execute(
         select(
