@@ -20,10 +20,11 @@ def init_app(app: Flask) -> None:
     from courses import views as learner_views
     from lms.demo import add_demo_seeder
     from lms.models import Role
-    from lms.navigation import add_nav_item
+    from lms.navigation import add_landing_page, add_nav_item
 
     app.register_blueprint(learner_views.bp)
     add_nav_item(app, "courses.my_learning", _l("My learning"))  # first in the menu
+    add_landing_page(app, "courses.my_learning")
     enrolment.init_app(app)
     office_views.init_app(app)
     signature_views.init_app(app)

@@ -66,11 +66,13 @@ def register_blueprints(app: Flask) -> None:
     """The platform's pages, then each feature package through its own ``init_app``."""
     import campaigns
     import courses
+    import dashboard
     from lms import audit_views, mailbox_views, people_views, unit_views, views
     from lms.models import Role
     from lms.navigation import add_nav_item
 
     app.register_blueprint(views.bp)
+    dashboard.init_app(app)  # first in the office menu
     add_nav_item(
         app, "lms.office_settings", _l("Office settings"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True
     )

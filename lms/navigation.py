@@ -36,5 +36,19 @@ def visible_nav_items(section: str) -> list[NavItem]:
     ]
 
 
+def add_landing_page(app: Flask, endpoint: str, roles: tuple[str, ...] = ()) -> None:
+    """Offer ``endpoint`` as where people holding one of ``roles`` land after signing in (empty: everyone)."""
+    app.extensions.setdefault("adal.landing", []).append((endpoint, roles))
+
+
+def landing_endpoint() -> str | None:
+    """The current person's landing page: the first one for a role they hold, else the first for everyone."""
+    pages = current_app.extensions.get("adal.landing", [])
+    for endpoint, roles in pages:
+        if roles and current_user.has_role(*roles):
+            return endpoint
+    return next((endpoint for endpoint, roles in pages if not roles), None)
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"nav_items": visible_nav_items})

@@ -28,6 +28,7 @@ from lms.forms import (
     SetPasswordForm,
 )
 from lms.models import Role
+from lms.navigation import landing_endpoint
 from lms.office_settings import office_contacts, save_office_contacts
 from lms.permissions import require_role, university_wide
 from lms.security import is_safe_next
@@ -55,11 +56,12 @@ def inject_layout():
 
 @bp.route("/")
 def index():
-    """Send people where their work is: learning for everyone, sign-in for visitors."""
+    """Send people where their work is: the office to its dashboard, learners to their learning, visitors to sign in."""
     if not current_user.is_authenticated:
         return redirect(url_for("lms.login"))
-    if "courses.my_learning" in current_app.view_functions:
-        return redirect(url_for("courses.my_learning"))
+    endpoint = landing_endpoint()
+    if endpoint is not None:
+        return redirect(url_for(endpoint))
     return render_template("lms/home.html")
 
 

@@ -1,0 +1,19 @@
+"""The office's dashboard: completion at a glance, drill-downs by unit and course, completion reports.
+
+It reads courses, campaigns and people, and writes nothing but audit events of its downloads.
+"""
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    """Register the dashboard pages, its menu entry, and make it the office's landing page."""
+    from dashboard import views
+    from lms.models import Role
+    from lms.navigation import add_landing_page, add_nav_item
+
+    office = (Role.OFFICER, Role.ADMIN)
+    app.register_blueprint(views.bp)
+    add_nav_item(app, "dashboard.index", _l("Dashboard"), roles=office, section="office")
+    add_landing_page(app, "dashboard.index", roles=office)
