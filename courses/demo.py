@@ -50,7 +50,7 @@ from courses.models import (
 from courses.questions import question_type
 from lms.database import as_utc, utcnow
 from lms.demo import YEAR_STARTED_DAYS
-from lms.models import AuditEvent, OrgUnit, User
+from lms.models import AuditEvent, OrgUnit, Role, User, UserRole
 
 DEMO_SEED = 2026
 CODE_OF_ETHICS = "code-of-ethics"
@@ -80,6 +80,9 @@ SHOWCASE = {
     ("staff01", "reporting-corruption"): "completed",
 }
 COMPLETED, STARTED, FRESH = "completed", "started", "fresh"
+#: The longest sitting a story has (six lessons, three timed attempts, a pause to re-read a lesson):
+#: every history ends at least this long after enrolment and before the present.
+LONGEST_SITTING = timedelta(hours=6)
 
 
 @dataclass
@@ -203,7 +206,13 @@ def _previous_edition(session: Session, courses: dict[str, Course], now: datetim
 
 
 def _date_courses_and_assignments(session, courses, previous: PreviousEdition | None, now) -> None:
-    """Courses published and assignments made on their launch days, not at seeding time."""
+    """Courses published and assignments made (by the officer) on their launch days, not at seeding time."""
+    officer_id = session.scalar(
+        select(UserRole.user_id)
+        .where(UserRole.role == Role.OFFICER, UserRole.scope_unit_id.is_(None))
+        .order_by(UserRole.id)
+        .limit(1)
+    )
     for slug, course in courses.items():
         launched = now - timedelta(days=LAUNCHED_DAYS.get(slug, 30))
         if previous is not None and slug == CODE_OF_ETHICS:
@@ -214,7 +223,11 @@ def _date_courses_and_assignments(session, courses, previous: PreviousEdition | 
         else:
             course.created_at = launched - timedelta(days=12)
             course.published_at = launched - timedelta(days=5)
-        session.execute(update(Assignment).where(Assignment.course_slug == slug).values(created_at=launched))
+        session.execute(
+            update(Assignment)
+            .where(Assignment.course_slug == slug)
+            .values(created_at=launched, created_by_id=officer_id)
+        )
 
 
 def _people(session: Session) -> dict[int, Person]:
@@ -261,43 +274,23 @@ def _story(rng, person, course, cycle, enrolled_at, now, *, outcome=None, stalli
     if person.sets_the_example:
         delay = rng.uniform(0.2, 4)
     elapsed = (now - enrolled_at).total_seconds() / 86400
+    room = elapsed - LONGEST_SITTING / timedelta(days=1)  # days in which a sitting ends before now
     if outcome is None:
-        if delay is not None and delay < elapsed - 0.1:
+        if delay is not None and delay < room:
             outcome = COMPLETED
         elif elapsed > 1 and ((delay is None and rng.random() < 0.55) or (delay is not None and elapsed > 0.4 * delay)):
             outcome = STARTED
         else:
             outcome = FRESH
+    if outcome != FRESH and room <= 0:
+        outcome = FRESH  # enrolled only hours ago
     if outcome == COMPLETED:
-        delay = delay if delay is not None and delay < elapsed - 0.1 else min(elapsed - 0.1, rng.uniform(1, 6))
+        delay = delay if delay is not None and delay < room else rng.uniform(0, min(room, 6))
         _complete(rng, story, _daytime(rng, enrolled_at + timedelta(days=delay), enrolled_at, now))
     elif outcome == STARTED:
-        last = enrolled_at + timedelta(days=rng.uniform(0.3, 0.95) * max(elapsed, 0.2))
+        last = enrolled_at + timedelta(days=rng.uniform(0.3, 0.95) * elapsed)
         _start(rng, story, _daytime(rng, last, enrolled_at, now), must_fail=_showcase(person, course.slug) == STARTED)
-    _keep_in_the_past(story, now)
     return story
-
-
-def _keep_in_the_past(story: Story, now: datetime) -> None:
-    """Move a history that ran past the present (a long remedial pause) back, whole."""
-    times = [story.completed_at, *(r["completed_at"] for r in story.progress.values())]
-    times += [a["submitted_at"] for a in story.attempts] + [a["accepted_at"] for a in story.attestations]
-    latest = max((t for t in times if t is not None), default=None)
-    if latest is None or latest < now - timedelta(minutes=1):
-        return
-    delta = now - timedelta(minutes=2) - latest
-    story.started_at += delta
-    for row in story.progress.values():
-        row["completed_at"] = row["completed_at"] and row["completed_at"] + delta
-    for attempt in story.attempts:
-        for key in ("started_at", "deadline_at", "submitted_at"):
-            attempt[key] = attempt[key] and attempt[key] + delta
-    for attestation in story.attestations:
-        attestation["accepted_at"] += delta
-    if story.completed_at is not None:
-        story.completed_at += delta
-        months = story.course.validity_months
-        story.valid_until = progress.add_months(story.completed_at, months) if months else None
 
 
 def _delay_days(rng: random.Random, stalling: float) -> float | None:
@@ -314,10 +307,11 @@ def _delay_days(rng: random.Random, stalling: float) -> float | None:
     return 30 + rng.expovariate(1 / 12)
 
 
-def _daytime(rng: random.Random, moment: datetime, earliest: datetime, latest: datetime) -> datetime:
-    """``moment`` moved to a waking hour in Almaty (08:00–21:00, UTC+5), kept between the bounds."""
+def _daytime(rng: random.Random, moment: datetime, enrolled_at: datetime, now: datetime) -> datetime:
+    """``moment`` moved to a waking hour in Almaty (08:00–21:00, UTC+5), after the enrolment and a
+    sitting's length before ``now`` (so the steps that follow it are all in the past)."""
     moved = moment.replace(hour=rng.randint(3, 15), minute=rng.randint(0, 59), second=rng.randint(0, 59))
-    return min(max(moved, earliest + timedelta(minutes=5)), latest - timedelta(minutes=90))
+    return min(max(moved, enrolled_at + timedelta(minutes=5)), now - LONGEST_SITTING)
 
 
 def _complete(rng: random.Random, story: Story, finish: datetime) -> None:
@@ -556,7 +550,25 @@ def _write(session: Session, stories: list[Story], now: datetime) -> None:
     if signatures:
         session.execute(insert(Attestation), signatures)
     _write_audit(session, stories)
+    _write_last_sign_in(session, stories)
     session.flush()
+
+
+def _write_last_sign_in(session: Session, stories: list[Story]) -> None:
+    """Each learner last signed in shortly before their latest step (the people pages show it)."""
+    latest: dict[int, datetime] = {}
+    for story in stories:
+        times = [story.started_at, story.completed_at, *(r["completed_at"] for r in story.progress.values())]
+        times += [a["submitted_at"] for a in story.attempts]
+        for moment in times:
+            if moment is not None and moment > latest.get(story.person.id, moment - timedelta(seconds=1)):
+                latest[story.person.id] = moment
+    if latest:
+        joined = {s.person.id: s.person.joined for s in stories}
+        rows = [
+            {"id": uid, "last_login_at": max(at - timedelta(minutes=12), joined[uid])} for uid, at in latest.items()
+        ]
+        session.execute(update(User), rows)
 
 
 def _write_audit(session: Session, stories: list[Story]) -> None:

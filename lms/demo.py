@@ -191,8 +191,8 @@ FEMALE_FIRST_NAMES = frozenset(KAZAKH_FEMALE + [russian_spelling(n) for n in KAZ
 FEMALE_FIRST_NAMES |= frozenset(ENGLISH_FEMALE)
 
 #: (kind of name, its interface language): weights for students and for staff.
-STUDENT_ORIGINS = [("kazakh", 60), ("kazakh-ru", 17), ("russian", 16), ("english", 7)]
-STAFF_ORIGINS = [("kazakh", 38), ("kazakh-ru", 32), ("russian", 22), ("english", 8)]
+STUDENT_ORIGINS = [("kazakh", 64), ("kazakh-ru", 17), ("russian", 16), ("english", 3)]
+STAFF_ORIGINS = [("kazakh", 40), ("kazakh-ru", 32), ("russian", 23), ("english", 5)]
 
 
 def make_name(rng: random.Random, origin: str, female: bool) -> tuple[str, str]:
