@@ -139,6 +139,8 @@ class Dashboard:
     #: The units with people furthest behind, all mandatory courses together.
     behind: list[tuple[OrgUnit, Tally]]
     titles: dict[str, str] = field(default_factory=dict)
+    #: ``upcoming`` folded per course.
+    due_soon: list[Upcoming] = field(default_factory=list)
 
 
 def mandatory_courses(session: Session) -> list[str]:
@@ -272,6 +274,27 @@ def upcoming_due(
     return sorted(((today + timedelta(days=row.day)).date(), row.course_slug, row.n) for row in rows)
 
 
+@dataclass
+class Upcoming:
+    """One course's people due in the coming days and not finished."""
+
+    slug: str
+    first_day: date
+    within_week: int
+    within_month: int
+
+
+def upcoming_by_course(upcoming: list[tuple[date, str, int]], today: date) -> list[Upcoming]:
+    """The day-by-day due list folded per course: the first day due, then this week and this month."""
+    folded: dict[str, Upcoming] = {}
+    for day, slug, count in upcoming:
+        item = folded.setdefault(slug, Upcoming(slug, day, 0, 0))
+        item.within_month += count
+        if (day - today).days < 7:
+            item.within_week += count
+    return sorted(folded.values(), key=lambda item: item.first_day)
+
+
 def furthest_behind(
     tallies: dict[tuple[str, int | None], Tally], tree: UnitTree, count: int = BEHIND_COUNT
 ) -> list[tuple[OrgUnit, Tally]]:
@@ -303,15 +326,17 @@ def dashboard(
         CourseFigures(slug, titles[slug], totals[slug], [(unit, counts[slug]) for unit, counts in per_unit])
         for slug in slugs
     ]
+    upcoming = upcoming_due(session, filters, slugs, now, zone)
     return Dashboard(
         since=filters.start(now, zone),
         until=filters.end(now),
         units=units,
         courses=courses,
         trend=weekly_trend(session, filters, slugs, now, zone),
-        upcoming=upcoming_due(session, filters, slugs, now, zone),
+        upcoming=upcoming,
         behind=furthest_behind(tallies, tree),
         titles=titles,
+        due_soon=upcoming_by_course(upcoming, now.astimezone(zone).date()),
     )
 
 

@@ -17,8 +17,8 @@ class DashboardFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    unit = SelectField(_l("Org unit"), choices=[])
-    course = SelectField(_l("Course"), choices=[])
+    unit = SelectField(_l("Org unit"), choices=[], default="")
+    course = SelectField(_l("Course"), choices=[], default="")
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To (inclusive)"), validators=[Optional()])
 

@@ -161,3 +161,15 @@ def test_upcoming_due_and_units_furthest_behind(db, uni):
     assert len(dash.behind) == 5 and percents == sorted(percents)
     everyone = {unit.id for unit in uni.departments}
     assert {unit.id for unit, _t in dash.behind} <= everyone
+
+
+def test_due_dates_fold_per_course_into_this_week_and_this_month():
+    from datetime import date
+
+    today = date(2026, 12, 1)
+    upcoming = [(date(2026, 12, 3), "ethics", 4), (date(2026, 12, 8), "ethics", 2), (date(2026, 12, 20), "law", 7)]
+    folded = figures.upcoming_by_course(upcoming, today)
+    assert [(u.slug, u.first_day, u.within_week, u.within_month) for u in folded] == [
+        ("ethics", date(2026, 12, 3), 4, 6),
+        ("law", date(2026, 12, 20), 0, 7),
+    ]
