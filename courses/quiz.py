@@ -83,13 +83,22 @@ def start_refusal(session: Session, enrolment: Enrolment, module: Module, attemp
     return None
 
 
-def open_attempt(session: Session, enrolment: Enrolment, module: Module, now: datetime | None = None) -> QuizAttempt:
-    """Resume the attempt in progress, or start the next one if the rules allow (else ``QuizError``)."""
+def open_attempt(
+    session: Session, enrolment: Enrolment, module: Module, now: datetime | None = None, *, locale: str | None = None
+) -> QuizAttempt:
+    """Resume the attempt in progress, or start the next one if the rules allow (else ``QuizError``).
+
+    ``locale`` is the language the questions are shown in (the learner's current one); the attempt
+    keeps it, and a resumed attempt takes the language it is resumed in, so the question statistics
+    per language count each attempt in the language it was answered in.
+    """
     now = now or utcnow()
     attempts = attempts_of(session, enrolment, module)
     current = next((a for a in attempts if a.submitted_at is None), None)
     if current is not None:
         if not is_expired(current, now):
+            if locale is not None:
+                current.locale = locale
             return current
         close_expired(session, current, now, grace_s=0)  # abandoned for a new one: no grace
     refusal = start_refusal(session, enrolment, module, attempts)
@@ -105,6 +114,7 @@ def open_attempt(session: Session, enrolment: Enrolment, module: Module, now: da
         draw=make_draw(module, settings, seed),
         started_at=now,
         deadline_at=now + timedelta(seconds=settings.time_limit_s) if settings.time_limit_s else None,
+        locale=locale,
     )
     session.add(attempt)
     progress.visit(enrolment, module, now)

@@ -236,10 +236,10 @@ def start_quiz(enrolment_id: int, module_id: int):
         abort(400)
     try:
         try:
-            attempt = quiz.open_attempt(db.session, enrolment, module)
+            attempt = quiz.open_attempt(db.session, enrolment, module, locale=current_locale())
         except IntegrityError:  # another tab started this attempt a moment ago: resume it
             db.session.rollback()
-            attempt = quiz.open_attempt(db.session, enrolment, module)
+            attempt = quiz.open_attempt(db.session, enrolment, module, locale=current_locale())
     except quiz.QuizError as error:
         db.session.commit()  # an expired attempt may have been closed on the way
         flash(error.message, "danger")
