@@ -70,8 +70,12 @@ def _scope_label(filters: figures.DashboardFilters) -> str:
     return _("All my units") if filters.scope is not None else _("The whole university")
 
 
+FILTER_ARGS = ("unit", "course", "since", "until")
+
+
 def _args() -> dict:
-    return {k: v for k, v in request.args.items() if k != "page" and v}
+    """The page's filters, to carry into its links and reports (nothing else from the URL)."""
+    return {k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}
 
 
 @bp.route("/")
