@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from courses import authoring, packs, versioning
+from courses import authoring, packs, question_stats, versioning
 from courses.authoring_forms import MAX_OPTIONS, CourseForm, ImportForm, ModuleAddForm, ModuleForm, QuestionForm
 from courses.content import render_markdown
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
@@ -295,7 +295,7 @@ def questions(module_id: int):
 @bp.route("/modules/<int:module_id>/questions/new/<kind>", methods=["GET", "POST"])
 @bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
 def question(module_id: int | None = None, kind: str | None = None, question_id: int | None = None):
-    """Add a question of ``kind`` to a quiz, or edit one."""
+    """Add a question of ``kind`` to a quiz, or edit one, with how learners answered it (per language)."""
     existing = db.get_or_404(Question, question_id) if question_id else None
     module = _module(existing.module_id if existing else module_id)
     kind = existing.kind if existing else kind
@@ -328,6 +328,7 @@ def question(module_id: int | None = None, kind: str | None = None, question_id:
         question=existing,
         errors=errors,
         option_letters="abcdef"[:MAX_OPTIONS],
+        stats=question_stats.stats_for_editor(db.session, existing) if existing else None,
     )
 
 

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, Integer, Text, cast, func, select, text, true, type_coerce
 from sqlalchemy.orm import Session
 
-from courses.models import Question, QuizAttempt
+from courses.models import Course, Module, Question, QuizAttempt
 from courses.questions import question_type
 from lms.config import LOCALES
 from lms.database import localized
@@ -429,3 +429,48 @@ def _count_wrong_in_sql(session: Session, module_id: int, choices: Mapping, sums
             continue
         for option_id in wrong_choices(choices[qid].kind, keys[qid], json.loads(answer)):
             cell.wrong[option_id] += count
+
+
+@dataclass(frozen=True)
+class EditorStats:
+    """What the question editor shows: a question's statistics and the course version they come from."""
+
+    stats: QuestionStats
+    #: The course version whose learners made the attempts (a draft has none of its own).
+    version: int
+    #: True when ``version`` is the version being edited (else an earlier, published one).
+    same_version: bool
+
+
+def stats_for_editor(session: Session, question: Question) -> EditorStats | None:
+    """The statistics an author sees on a question in the editor, or ``None`` when nobody answered it yet.
+
+    Learners answer published versions, while authors edit a draft copy whose questions have no
+    attempts of their own, so this takes the same question (same quiz key and question key) in the
+    newest version, up to the one being edited, that has submitted attempts. Two queries to find
+    it, then ``quiz_question_stats``.
+    """
+    module = session.get(Module, question.module_id)
+    course = session.get(Course, module.course_id)
+    found = session.execute(
+        select(Question.id, Question.module_id, Course.version)
+        .join(Module, Module.id == Question.module_id)
+        .join(Course, Course.id == Module.course_id)
+        .where(
+            Course.slug == course.slug,
+            Course.version <= course.version,
+            Module.key == module.key,
+            Question.key == question.key,
+            select(QuizAttempt.id)
+            .where(QuizAttempt.module_id == Module.id, QuizAttempt.submitted_at.is_not(None))
+            .exists(),
+        )
+        .order_by(Course.version.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    stats = quiz_question_stats(session, found.module_id).get(found.id)
+    if stats is None or not stats.attempts:
+        return None
+    return EditorStats(stats=stats, version=found.version, same_version=found.version == course.version)
