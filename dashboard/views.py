@@ -9,7 +9,8 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from courses import signatures
-from courses.models import ModuleKind
+from courses.models import Module, ModuleKind
+from courses.question_stats import quiz_question_stats
 from courses.reports import STATE_LABELS
 from dashboard import activity, charts, drilldown, figures, reports
 from dashboard.forms import DashboardFilterForm, ReportForm
@@ -21,7 +22,7 @@ from lms.i18n import current_locale
 from lms.models import OrgUnit, Role
 from lms.office_settings import office_contacts
 from lms.people import units_for
-from lms.permissions import require_role, scope_paths
+from lms.permissions import require_role, scope_paths, university_wide
 
 bp = Blueprint("dashboard", __name__, url_prefix="/office/dashboard")
 
@@ -149,6 +150,26 @@ def course(slug: str):
         args=_args(),
         quiz_kind=ModuleKind.QUIZ,
         stats_visible=filters.scope is None,
+    )
+
+
+@bp.route("/quizzes/<int:module_id>")
+@require_role(*OFFICE)
+@university_wide
+def quiz(module_id: int):
+    """A quiz's questions: facility, discrimination, the wrong answer chosen most, per language.
+
+    University-wide: the statistics cover every learner, not only a unit head's.
+    """
+    module = db.get_or_404(Module, module_id)
+    if module.kind != ModuleKind.QUIZ:
+        abort(404)
+    stats = quiz_question_stats(db.session, module.id)
+    return render_template(
+        "dashboard/quiz.html",
+        module=module,
+        course=module.course,
+        stats=sorted(stats.values(), key=lambda item: (not item.flagged, item.key)),
     )
 
 

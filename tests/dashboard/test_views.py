@@ -12,7 +12,7 @@ from sqlalchemy import select
 from courses.models import Enrolment
 from dashboard import figures
 from dashboard.figures import DashboardFilters
-from lms.models import Role, User
+from lms.models import Role, User, UserRole
 from tests.conftest import _empty_all_tables
 from tests.dashboard.university import generate
 
@@ -86,6 +86,22 @@ def test_course_drill_down_lists_modules_with_attempts(client, auth, officer, un
     assert client.get("/office/dashboard/courses/no-such-course").status_code == 404
 
 
+def test_quiz_page_flags_the_question_russian_readers_fail(client, auth, officer, uni, make):
+    auth.login(officer)
+    html = client.get(f"/office/dashboard/quizzes/{uni.quiz_module_ids[uni.slugs[0]]}").get_data(as_text=True)
+    sections = html.split('<section class="mb-4"')[1:]
+    assert len(sections) == 2  # one per question of the quiz
+    assert 'data-flag="translation"' in sections[0] and 'data-flag="translation"' not in sections[1]
+    assert 'data-locale="ru" class="table-warning"' in sections[0]
+    head = make.user(roles=[])
+    head.roles.append(UserRole(role=Role.OFFICER, scope_unit_id=uni.faculties[0].id))
+    make.session.commit()
+    auth.logout()
+    auth.login(head)  # a unit head: statistics cover the whole university, so they are not theirs to see
+    assert client.get(f"/office/dashboard/quizzes/{uni.quiz_module_ids[uni.slugs[0]]}").status_code == 403
+    assert "Question statistics" not in client.get(f"/office/dashboard/courses/{uni.slugs[0]}").get_data(as_text=True)
+
+
 def test_summary_csv_equals_the_screen_and_the_people_export_streams_every_row(client, auth, officer, uni, db):
     auth.login(officer)
     html = client.get("/office/dashboard/").get_data(as_text=True)
@@ -130,6 +146,7 @@ PAGES = (
     "/office/dashboard/courses/{slug}",
     "/office/dashboard/report.csv",
     "/office/dashboard/people.csv",
+    "/office/dashboard/quizzes/{quiz}",
 )
 
 
@@ -142,7 +159,12 @@ def test_pages_run_the_same_number_of_queries_for_100_and_10000_people(app, db, 
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         client.post("/login", data={"email": officer.email, "password": "correct horse battery"})
         for path in PAGES:
-            url = path.format(faculty=uni.faculties[0].id, department=uni.departments[0].id, slug=uni.slugs[0])
+            url = path.format(
+                faculty=uni.faculties[0].id,
+                department=uni.departments[0].id,
+                slug=uni.slugs[0],
+                quiz=uni.quiz_module_ids[uni.slugs[0]],
+            )
             with count_queries() as statements:
                 response = client.get(url)
                 assert response.status_code == 200 and response.get_data()

@@ -132,6 +132,7 @@ MATRIX = {
     "GET /office/dashboard/": OFFICE,
     "GET /office/dashboard/units/<int:unit_id>": OFFICE_PERSON,
     "GET /office/dashboard/courses/<slug>": OFFICE,
+    "GET /office/dashboard/quizzes/<int:module_id>": OFFICE_WIDE,
     "GET /office/dashboard/report.<any(csv, xlsx, pdf):fmt>": OFFICE,
     "GET /office/dashboard/people.<any(csv, xlsx):fmt>": OFFICE,
     "GET /office/courses/people/<int:user_id>": OFFICE_PERSON,
@@ -216,7 +217,7 @@ def _url(app, rule, args: dict) -> str:
             values[name] = args["bootstrap_filename" if rule.endpoint.startswith("bootstrap") else "filename"]
         elif name == "module_id" and "/learning/" in rule.rule:
             values[name] = args["modules"][_learning_module(rule.rule)]
-        elif name == "module_id" and "questions" in rule.rule:
+        elif name == "module_id" and ("questions" in rule.rule or "quizzes" in rule.rule):
             values[name] = args["modules"]["quiz"]
         else:
             values[name] = args[name]
