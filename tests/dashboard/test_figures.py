@@ -1,7 +1,7 @@
 """The dashboard's numbers equal numbers computed here, independently, from the raw rows."""
 
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -164,8 +164,6 @@ def test_upcoming_due_and_units_furthest_behind(db, uni):
 
 
 def test_due_dates_fold_per_course_into_this_week_and_this_month():
-    from datetime import date
-
     today = date(2026, 12, 1)
     upcoming = [(date(2026, 12, 3), "ethics", 4), (date(2026, 12, 8), "ethics", 2), (date(2026, 12, 20), "law", 7)]
     folded = figures.upcoming_by_course(upcoming, today)

@@ -145,6 +145,7 @@ PAGES = (
     "/office/dashboard/units/{department}",
     "/office/dashboard/courses/{slug}",
     "/office/dashboard/report.csv",
+    "/office/dashboard/report.pdf",
     "/office/dashboard/people.csv",
     "/office/dashboard/quizzes/{quiz}",
 )
