@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the campaign pages, the public e-mail links, the campaign job and signals."""
-    from campaigns import demo, models, public_views, tasks, views  # noqa: F401 (models: tables for Alembic)
+    from campaigns import audit_words, demo, models, public_views, tasks, views  # noqa: F401 (models: tables for Alembic)
     from lms.demo import add_demo_seeder
     from lms.models import Role
     from lms.navigation import add_nav_item
@@ -16,4 +16,5 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, "campaigns.index", _l("Campaigns"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True)
     add_nav_item(app, "campaign_links.preferences", _l("E-mail preferences"), section="profile")
     tasks.register(app)
+    audit_words.init_app(app)
     add_demo_seeder(demo.seed_demo_campaigns)

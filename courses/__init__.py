@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     """Register the courses pages, commands, scheduled jobs, signal receivers and demo data."""
     from courses import (
+        audit_words,
         authoring_views,
         certificates,
         demo,
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(authoring_views.bp)
     add_nav_item(app, "authoring.index", _l("Courses (authoring)"), roles=(Role.AUTHOR,), section="office")
     courses_cli.init_app(app)
+    audit_words.init_app(app)
     add_demo_seeder(packs.seed_bundled_packs)
     add_demo_seeder(enrolment.seed_demo_assignments)  # after the packs: assigns them
     add_demo_seeder(demo.seed_demo_progress)  # after the assignments: months of their history

@@ -104,7 +104,8 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)])
-    actor = StringField(_l("Actor's e-mail"), validators=[Optional(), Length(max=254)])
+    person = StringField(_l("Who (name or e-mail)"), validators=[Optional(), Length(max=254)])
+    #: Choices: the action groups the packages registered (``lms.audit.action_groups``), set by the view.
+    action = SelectField(_l("What"), choices=[], validators=[Optional()])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To (inclusive)"), validators=[Optional()])
