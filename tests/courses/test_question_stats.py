@@ -275,12 +275,13 @@ def test_the_loader_runs_the_same_queries_for_5_and_50_attempts(db, make, count_
     small, large = (module_of(build_course(db.session, lessons=0), "quiz") for _ in range(2))
     _store(db, enrol(db.session, person, small.course), small, attempts(small, 5))
     _store(db, enrol(db.session, person, large.course), large, attempts(large, 50))
+    small_id, large_id = small.id, large.id
     db.session.expire_all()
 
     with count_queries() as for_five:
-        five = quiz_question_stats(db.session, small.id)
+        five = quiz_question_stats(db.session, small_id)
     with count_queries() as for_fifty:
-        fifty = quiz_question_stats(db.session, large.id)
+        fifty = quiz_question_stats(db.session, large_id)
     assert len(for_five) == len(for_fifty) <= 4
     assert next(iter(five.values())).attempts == 5 and next(iter(fifty.values())).attempts == 50
     # 50 attempts in turn kk, ru, en, unknown: 13, 13, 12 and 12, the unknown language last.
