@@ -56,6 +56,7 @@ def test_catalogue_holds_every_string_of_the_code(tmp_path):
             "lms",
             "courses",
             "campaigns",
+            "dashboard",
             "templates",
         ],
         cwd=ROOT,
