@@ -2,8 +2,11 @@
 
 The statistics are pure functions over per-attempt records (``AttemptRecord``: the language the
 questions were shown in, the graded ``results`` and the ``answers`` as the attempt stores them),
-so they are tested by hand without Flask. ``quiz_question_stats`` loads a quiz's submitted attempts
-(two queries, streamed, whatever their number) and hands them over.
+so they are tested by hand without Flask: ``accumulate`` sums each (question, language) pair and
+``finish`` turns the sums into figures. ``quiz_question_stats`` has the database make the same sums
+(it unpacks the attempts' JSON far faster than Python parses it: streaming 50,000 attempts through
+``json.loads`` and a Python loop took about 3 s, the SQL about 1 s), in three or four queries
+whatever the number of attempts, and hands them to ``finish``.
 
 Definitions (those of Moodle's quiz statistics, ``question/classes/statistics/questions/calculator.php``):
 
@@ -328,11 +331,13 @@ def quiz_question_stats(session: Session, module_id: int) -> dict[int, QuestionS
     lists those languages.
 
     Attempts of every learner count, whatever their unit: a unit head's share of a question's
-    attempts says little about the question. Three queries whatever the number of attempts: the
-    bank, the sums per (question, language), and the choice answers counted per (question,
-    language, answer). The database unpacks the attempts' JSON and sums (parsing 50,000 attempts'
-    JSON in Python took seconds); the results are a few rows per question, the same sums
-    ``accumulate`` makes from records (the tests hold the two equal).
+    attempts says little about the question. Three queries whatever the number of attempts (four
+    on PostgreSQL, which first turns JIT off for the transaction): the bank, the sums per
+    (question, language), and the choice answers counted per (question, language, answer). The
+    database unpacks the attempts' JSON and sums; what comes back is a few rows per question, the
+    same sums ``accumulate`` makes from records (the tests hold the two equal). The page's text
+    (``QuestionStats.text``, ``WrongOption.text(locale)``) is picked in the reader's language by
+    the caller, so one result serves every reader.
     """
     questions = list(
         session.execute(
