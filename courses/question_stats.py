@@ -241,7 +241,7 @@ def _wrong_option(question, counts: Counter, attempts: int) -> WrongOption | Non
     )
 
 
-def _group(question, sums: _Sums, locale: str | None, overall: bool = False, flagged: bool = False) -> GroupStats:
+def _group(question, sums: _Sums, locale: str | None, overall: bool = False) -> GroupStats:
     return GroupStats(
         locale=locale,
         attempts=sums.n,
@@ -249,7 +249,6 @@ def _group(question, sums: _Sums, locale: str | None, overall: bool = False, fla
         discrimination=discrimination_index(sums.n, sums.sx, sums.sy, sums.sxx, sums.syy, sums.sxy),
         wrong=_wrong_option(question, sums.wrong, sums.n),
         overall=overall,
-        flagged=flagged,
     )
 
 
