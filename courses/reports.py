@@ -281,7 +281,7 @@ def export_records(session: Session, query: Select, locale: str) -> Iterator[lis
     signature = signatures.signature_cell(locale, zone)
     states = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once, not per row
     kinds = {choice.value: str(choice.label) for choice in KIND_CHOICES}
-    units: dict[str | None, str] = {}
+    unit_name = unit_namer(locale)
     query = signatures.with_course_signature(query)
     for row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
         values = row._mapping
@@ -290,10 +290,7 @@ def export_records(session: Session, query: Select, locale: str) -> Iterator[lis
             if key == "signature":
                 cells.append(signature(values))
             elif key == "unit":
-                code = values["unit_code"]
-                if code not in units:
-                    units[code] = localized(values["unit_name"], locale)[0] or code or ""
-                cells.append(units[code])
+                cells.append(unit_name(values["unit_code"], values["unit_name"]))
             elif key == "state":
                 cells.append(states[values["state"]])
             elif key == "kind":
@@ -303,6 +300,18 @@ def export_records(session: Session, query: Select, locale: str) -> Iterator[lis
             else:
                 cells.append(values[key])
         yield cells
+
+
+def unit_namer(locale: str):
+    """A function naming a row's org unit in ``locale``, each unit worked out once per export."""
+    names: dict[str | None, str] = {}
+
+    def name(code: str | None, texts: dict | None) -> str:
+        if code not in names:
+            names[code] = localized(texts, locale)[0] or code or ""
+        return names[code]
+
+    return name
 
 
 def export_header() -> list[str]:

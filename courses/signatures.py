@@ -35,7 +35,7 @@ from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, cast
 from sqlalchemy.orm import Session, aliased
 
 from courses.models import Attestation, Course, CourseStatus, Enrolment, EnrolmentStatus, Module, ModuleKind
-from courses.reports import latest_cycle
+from courses.reports import latest_cycle, unit_namer
 from lms.database import localized
 from lms.exports import wall_time
 from lms.i18n import LANGUAGE_NAMES
@@ -313,16 +313,13 @@ def register_records(session: Session, query: Select, locale: str) -> Iterator[l
     """The register's rows as export cells: translated states and unit names, local times, streamed."""
     zone = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
     states = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once, not per row
-    units: dict[str | None, str] = {}
+    unit_name = unit_namer(locale)
     for row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
         values = row._mapping
         cells = []
         for key, _label in REGISTER_COLUMNS:
             if key == "unit":
-                code = values["unit_code"]
-                if code not in units:
-                    units[code] = localized(values["unit_name"], locale)[0] or code or ""
-                cells.append(units[code])
+                cells.append(unit_name(values["unit_code"], values["unit_name"]))
             elif key == "state":
                 cells.append(states[values["state"]])
             elif key == "accepted_at":
