@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
@@ -151,3 +151,34 @@ class EmailPreference(db.Model):
     unsubscribed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Which campaign's link was used, for the campaign report.
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+
+
+class SkipReason(enum.StrEnum):
+    #: The occurrence passed while no scheduler ran the step (downtime, a paused campaign):
+    #: one catch-up run replaced all the occurrences missed.
+    MISSED = "missed"
+
+
+class CampaignSkippedRun(db.Model):
+    """An occurrence of a recurring step that did not run on its own, and why (the campaign page lists them)."""
+
+    __tablename__ = "campaign_skipped_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("campaign_step.id", ondelete="CASCADE"), index=True)
+    #: When the step should have run (UTC).
+    occurrence_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(16), default=SkipReason.MISSED)
+    #: The catch-up run that stood in for it (its occurrence time).
+    covered_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    noted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    step: Mapped[CampaignStep] = relationship(
+        backref=backref(
+            "skipped_runs",
+            lazy="dynamic",
+            order_by="CampaignSkippedRun.occurrence_at.desc()",
+            cascade="all, delete-orphan",
+            passive_deletes=True,
+        )
+    )

@@ -69,6 +69,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
 
 def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
-        # Several threads (web + scheduler) share the file; wait for locks rather than fail.
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        # Several processes and threads share the file: a write waits for the lock up to 15 s
+        # (the busy timeout), well under gunicorn's 30 s worker timeout.
+        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
     return {"pool_pre_ping": True}

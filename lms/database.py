@@ -1,7 +1,12 @@
-"""Database helpers shared by every package: time, translated fields, SQLite pragmas."""
+"""Database helpers shared by every package: time, translated fields, SQLite's pragmas and transactions."""
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, TypeDecorator, event
 from sqlalchemy.engine import Engine
 
@@ -63,12 +68,92 @@ def localized(texts: dict | None, locale: str) -> tuple[str, str | None]:
     return "", None
 
 
+def _is_pysqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL lets the scheduler thread write while pages read; SQLite needs foreign keys turned on."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    """WAL lets pages read while one process writes; SQLite needs foreign keys turned on.
+
+    pysqlite's own transaction handling is switched off (``isolation_level = None``): it would
+    begin every transaction DEFERRED, and Adal begins them itself (``_sqlite_begin``). The busy
+    timeout is the ``timeout`` of ``lms.config._engine_options``.
+    """
+    if _is_pysqlite(dbapi_connection):
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+# --- SQLite transactions -------------------------------------------------------------------
+#
+# SQLite has one writer at a time. A transaction that reads first and writes later (BEGIN
+# DEFERRED) cannot wait for the writer's lock: when another process wrote meanwhile, its write
+# fails at once with "database is locked", whatever the busy timeout. A transaction that begins
+# IMMEDIATE takes the write lock first and waits for it up to the busy timeout.
+#
+# Which transactions begin IMMEDIATE at once:
+# - scheduled jobs (``lms.scheduler.run_job`` wraps them in ``immediate_transactions``) and
+#   requests that change things (POST, PUT, PATCH, DELETE): their reads and writes stay one
+#   atomic unit, so two submissions of one quiz serialize instead of both reading "open";
+# - everything else (GET pages, CLI, tests) reads without a transaction, each statement seeing
+#   the latest commits (as pysqlite always did, and as PostgreSQL's READ COMMITTED), so pages
+#   read side by side under WAL while the scheduler writes; its first write (or savepoint)
+#   begins IMMEDIATE (``_sqlite_first_write``) and so waits for the lock instead of failing.
+# Beginning every transaction IMMEDIATE would be simpler, but a page would then hold the single
+# write lock while it renders, and a streamed export for as long as it streams.
+
+_IMMEDIATE: ContextVar[bool] = ContextVar("adal_immediate_transactions", default=False)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Statements that need the transaction (a savepoint too: it belongs inside one).
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|SAVEPOINT)\b", re.IGNORECASE)
+_BEGIN_AT_FIRST_WRITE = "adal_sqlite_begin_at_first_write"
+
+
+@contextmanager
+def immediate_transactions() -> Iterator[None]:
+    """Inside this block every SQLite transaction begins IMMEDIATE (scheduled jobs)."""
+    token = _IMMEDIATE.set(True)
+    try:
+        yield
+    finally:
+        _IMMEDIATE.reset(token)
+
+
+def _begins_immediate() -> bool:
+    if _IMMEDIATE.get():
+        return True
+    return has_request_context() and request.method not in SAFE_METHODS
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """Begin IMMEDIATE now, or at the transaction's first write, as explained above."""
+    if conn.dialect.name != "sqlite" or conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    raw = conn.connection.driver_connection
+    if not _is_pysqlite(raw) or raw.in_transaction:
+        return
+    if _begins_immediate():
+        raw.execute("BEGIN IMMEDIATE")
+    else:
+        conn.info[_BEGIN_AT_FIRST_WRITE] = True
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_first_write(conn, _cursor, statement, _parameters, _context, _executemany):
+    if conn.info.get(_BEGIN_AT_FIRST_WRITE) and _WRITES.match(statement):
+        conn.info[_BEGIN_AT_FIRST_WRITE] = False
+        raw = conn.connection.driver_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_transaction_ended(conn):
+    conn.info.pop(_BEGIN_AT_FIRST_WRITE, None)

@@ -20,7 +20,6 @@ import socket
 import ssl
 import struct
 import time
-import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,12 +30,12 @@ from functools import partial
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, current_app
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lms.database import utcnow
-from lms.models import OutboxMessage, OutboxStatus, SchedulerLease, User
+from lms.leases import acquire_lease, holder_name, release_lease
+from lms.models import OutboxMessage, OutboxStatus, User
 
 log = logging.getLogger(__name__)
 
@@ -333,46 +332,6 @@ class SmtpTransport:
 # --- claiming rows -------------------------------------------------------------------------
 
 
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def acquire_lease(session: Session, name: str, holder: str, seconds: float, now: datetime | None = None) -> bool:
-    """Take or renew the lease ``name`` for ``seconds``; False while another holder's is valid. Commits."""
-    now = now or utcnow()
-    expires = now + timedelta(seconds=seconds)
-    taken = session.execute(
-        update(SchedulerLease)
-        .where(
-            SchedulerLease.name == name,
-            or_(SchedulerLease.holder == holder, SchedulerLease.expires_at <= now),
-        )
-        .values(holder=holder, expires_at=expires)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not taken:
-        try:
-            session.add(SchedulerLease(name=name, holder=holder, expires_at=expires))
-            session.flush()
-            taken = 1
-        except IntegrityError:
-            session.rollback()
-            return False
-    session.commit()
-    return bool(taken)
-
-
-def release_lease(session: Session, name: str, holder: str) -> None:
-    """Give the lease back at once, so the next run need not wait for it to expire. Commits."""
-    session.execute(
-        update(SchedulerLease)
-        .where(SchedulerLease.name == name, SchedulerLease.holder == holder)
-        .values(expires_at=utcnow() - timedelta(seconds=1))
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-
-
 def recover_abandoned(session: Session, now: datetime) -> int:
     """Queue again the rows a crashed run left ``sending`` after their claim expired."""
     return session.execute(
@@ -622,4 +581,4 @@ def init_app(app: Flask) -> None:
     """Drain the outbox every few seconds in the scheduler process."""
     from lms.scheduler import register_job
 
-    register_job(app, "outbox.deliver", run_delivery_job, seconds=5)
+    register_job(app, "outbox.deliver", run_delivery_job, seconds=5, leader_only=False)

@@ -182,7 +182,11 @@ class OutboxMessage(db.Model):
 
 
 class SchedulerLease(db.Model):
-    """A named lease one process holds for a while, so two schedulers on SQLite never work at once."""
+    """A named lease one process holds for a short while and renews (``lms.leases``).
+
+    ``scheduler`` makes one scheduler of several run the jobs; ``outbox`` lets one process deliver
+    at a time on SQLite. A holder that stops renewing loses the lease when it expires.
+    """
 
     __tablename__ = "scheduler_lease"
 
@@ -191,3 +195,5 @@ class SchedulerLease(db.Model):
     #: Who holds it: host, process id and a random part.
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The holder's last heartbeat: when it last took or renewed the lease.
+    renewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,17 +2,28 @@
 
 Features register their jobs with ``register_job`` in their ``init_app``; nothing runs until
 ``flask scheduler`` (or the embedded run) builds the scheduler, so web workers never run jobs.
+
+Several schedulers may be started (two machines, a restart that overlaps the old process): of
+them, the one holding the ``scheduler`` lease (``lms.leases.Heartbeat``) runs the jobs marked
+``leader_only`` (campaigns, assignments, exports); the others wait and take over within
+``ADAL_LEASE_SECONDS`` + a quarter of it when the holder dies. Delivery is not ``leader_only``:
+on PostgreSQL every scheduler drains the outbox (``SKIP LOCKED``), on SQLite its own lease lets
+one process at a time.
 """
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from lms.database import immediate_transactions
 from lms.extensions import db
+from lms.leases import SCHEDULER_LEASE, Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -22,20 +33,32 @@ class Job:
     id: str
     func: Callable[[], object]
     seconds: int
+    #: Only the scheduler holding the ``scheduler`` lease runs it.
+    leader_only: bool = True
 
 
-def register_job(app: Flask, job_id: str, func: Callable[[], object], seconds: int) -> None:
-    """Declare a periodic job; ``func`` runs inside an app context every ``seconds``."""
-    app.extensions.setdefault("adal.jobs", []).append(Job(job_id, func, seconds))
+def register_job(app: Flask, job_id: str, func: Callable[[], object], seconds: int, leader_only: bool = True) -> None:
+    """Declare a periodic job; ``func`` runs inside an app context every ``seconds``.
+
+    ``leader_only=False`` for jobs that are safe in every scheduler at once (delivery).
+    """
+    app.extensions.setdefault("adal.jobs", []).append(Job(job_id, func, seconds, leader_only))
 
 
 def registered_jobs(app: Flask) -> list[Job]:
     return list(app.extensions.get("adal.jobs", []))
 
 
-def run_job(app: Flask, job: Job) -> None:
-    """Run one job in its own app context; a failure is logged and rolled back, never fatal."""
-    with app.app_context():
+def run_job(app: Flask, job: Job, heartbeat: Heartbeat | None = None) -> None:
+    """Run one job in its own app context; a failure is logged and rolled back, never fatal.
+
+    With a ``heartbeat``, a ``leader_only`` job runs only while this process holds the lease.
+    On SQLite every transaction of a job begins IMMEDIATE (``lms.database``).
+    """
+    if job.leader_only and heartbeat is not None and not heartbeat.held:
+        log.debug("job %s skipped: another scheduler holds the lease", job.id)
+        return
+    with app.app_context(), immediate_transactions():
         try:
             job.func()
         except Exception:
@@ -46,17 +69,40 @@ def run_job(app: Flask, job: Job) -> None:
 
 
 def build_scheduler(app: Flask, background: bool) -> BackgroundScheduler | BlockingScheduler:
-    """A scheduler with every registered job; ``background`` for the embedded thread."""
+    """A scheduler with every registered job; ``background`` for the embedded thread.
+
+    Starting it starts the heartbeat of the ``scheduler`` lease (``scheduler.adal_heartbeat``);
+    shutting it down gives the lease back.
+    """
     cls = BackgroundScheduler if background else BlockingScheduler
     scheduler = cls(timezone=app.config["ADAL_TIMEZONE"])
-    for job in registered_jobs(app):
+    jobs = registered_jobs(app)
+
+    def run_leader_jobs_now() -> None:
+        """A scheduler that just took the lease runs the campaign jobs at once, not at their next turn."""
+        now = datetime.now(scheduler.timezone)
+        for job in jobs:
+            if job.leader_only and scheduler.get_job(job.id) is not None:
+                scheduler.modify_job(job.id, next_run_time=now)
+
+    heartbeat = Heartbeat(app, SCHEDULER_LEASE, on_acquired=run_leader_jobs_now)
+    scheduler.adal_heartbeat = heartbeat
+    for job in jobs:
         scheduler.add_job(
             run_job,
             "interval",
-            args=(app, job),
+            args=(app, job, heartbeat),
             seconds=job.seconds,
             id=job.id,
             max_instances=1,
             coalesce=True,
         )
+
+    def on_event(event) -> None:
+        if event.code == EVENT_SCHEDULER_STARTED:
+            heartbeat.start()
+        elif event.code == EVENT_SCHEDULER_SHUTDOWN:
+            heartbeat.stop()
+
+    scheduler.add_listener(on_event, EVENT_SCHEDULER_STARTED | EVENT_SCHEDULER_SHUTDOWN)
     return scheduler
