@@ -1,10 +1,14 @@
 """The scheduler's campaign job: find due steps, claim them, write their messages.
 
 A due step is claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two schedulers
-work on different steps; on SQLite the database's single writer serializes them. Either way the
-outbox's unique ``dedup_key`` is what guarantees a person never gets the same occurrence twice.
+work on different steps; on SQLite the job's transactions begin IMMEDIATE, so the single writer
+serializes them. Only the scheduler holding the ``scheduler`` lease runs the job at all
+(``lms.leases``). Either way the outbox's unique ``dedup_key`` is what guarantees a person never
+gets the same occurrence twice. A cron step that missed occurrences (downtime, a pause) runs once
+for the latest and notes the others (``note_missed_occurrences``).
 """
 
+import logging
 import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,12 +18,22 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.materialize import Recipient, dedup_key, due_values, recipients_query, write_messages
-from campaigns.models import Campaign, CampaignStatus, CampaignStep, EmailPreference, StepTiming
-from campaigns.scheduling import run_after
+from campaigns.models import (
+    Campaign,
+    CampaignSkippedRun,
+    CampaignStatus,
+    CampaignStep,
+    EmailPreference,
+    SkipReason,
+    StepTiming,
+)
+from campaigns.scheduling import catch_up, run_after
 from courses.audience import audience_user_ids
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
 from lms.database import as_utc, localized, utcnow
 from lms.models import OutboxMessage, OutboxStatus, User
+
+log = logging.getLogger(__name__)
 
 
 def run_due_steps(session: Session, now: datetime | None = None) -> int:
@@ -28,6 +42,8 @@ def run_due_steps(session: Session, now: datetime | None = None) -> int:
     tz = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
     written = 0
     while (step := _claim_next_due_step(session, now)) is not None:
+        if step.timing == StepTiming.CRON:
+            step.next_run_at = note_missed_occurrences(session, step, now, tz)
         written += run_step(session, step, now)
         step.last_run_at = now
         step.started_at = step.started_at or now
@@ -36,6 +52,32 @@ def run_due_steps(session: Session, now: datetime | None = None) -> int:
     complete_finished_campaigns(session)
     session.commit()
     return written
+
+
+def note_missed_occurrences(session: Session, step: CampaignStep, now: datetime, tz: ZoneInfo) -> datetime:
+    """The occurrence a due cron step runs for now; the ones it replaces are noted as skipped.
+
+    After downtime (or a pause) a recurring step runs once, for its latest occurrence, never once
+    per occurrence missed (a burst of stale reminders) nor silently never: each occurrence passed
+    meanwhile becomes a ``CampaignSkippedRun`` that the campaign page lists, and the log says so.
+    """
+    occurrence, skipped = catch_up(step.cron, as_utc(step.next_run_at), now, tz)
+    if skipped:
+        session.add_all(
+            CampaignSkippedRun(
+                step_id=step.id, occurrence_at=at, reason=SkipReason.MISSED, covered_by=occurrence, noted_at=now
+            )
+            for at in skipped
+        )
+        log.warning(
+            "campaign %s, step %s: %d runs missed since %s; one catch-up run for %s",
+            step.campaign_id,
+            step.id,
+            len(skipped),
+            skipped[-1].isoformat(),
+            occurrence.isoformat(),
+        )
+    return occurrence
 
 
 def _claim_next_due_step(session: Session, now: datetime) -> CampaignStep | None:

@@ -10,6 +10,9 @@ from campaigns.models import CampaignStep, StepTiming
 
 #: How often steps that keep watching (drip, due-date reminders, evergreen) look again.
 WATCH_INTERVAL = timedelta(minutes=5)
+#: A catch-up notes at most this many skipped occurrences, the most recent (a minute rule
+#: stopped for a month would otherwise note 43,200).
+MAX_NOTED_SKIPS = 500
 
 
 class ScheduleError(ValueError):
@@ -27,6 +30,29 @@ def next_cron_run(rule: str, after: datetime, tz: ZoneInfo) -> datetime:
     """The first time the rule fires strictly after ``after``, read in local time, as UTC."""
     local_after = after.astimezone(tz)
     return croniter(rule, local_after).get_next(datetime).astimezone(UTC)
+
+
+def catch_up(
+    rule: str, first_due: datetime, now: datetime, tz: ZoneInfo, limit: int = MAX_NOTED_SKIPS
+) -> tuple[datetime, list[datetime]]:
+    """A cron step due since ``first_due``: the occurrence to run now and the earlier ones it replaces.
+
+    After downtime a recurring step runs once, for its latest occurrence that has come (its
+    messages say what is true now); every occurrence that passed meanwhile is returned, newest
+    first and at most ``limit``, so the campaign page can list it as skipped. On time, the list
+    is empty.
+    """
+    times = croniter(rule, (now + timedelta(seconds=1)).astimezone(tz))
+    latest = times.get_prev(datetime).astimezone(UTC)
+    if latest <= first_due:
+        return first_due, []
+    skipped = []
+    while len(skipped) < limit:
+        previous = times.get_prev(datetime).astimezone(UTC)
+        if previous < first_due:
+            break
+        skipped.append(previous)
+    return latest, skipped
 
 
 def first_run(step: CampaignStep, now: datetime, tz: ZoneInfo) -> datetime:
