@@ -12,6 +12,7 @@ from lms.database import render_migration_type
 from lms.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+config_module.use_shipped_time_zones()  # before any time is computed, in every process that imports Adal
 
 
 def create_app(overrides: dict | None = None) -> Flask:

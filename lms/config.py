@@ -2,10 +2,25 @@
 
 import os
 import secrets
+import zoneinfo
 from pathlib import Path
 
 LOCALES = ("kk", "ru", "en")
 DEFAULT_LOCALE = "kk"
+
+
+def use_shipped_time_zones() -> None:
+    """Compute every time with the ``tzdata`` package's database, never the operating system's.
+
+    ``zoneinfo`` reads the system's files first (``/usr/share/zoneinfo``, or ``PYTHONTZPATH``)
+    and the ``tzdata`` package only when a zone is missing there; a server whose system data
+    predates 2024 would still put Almaty at UTC+6 and send "10:00" an hour early. An empty search
+    path leaves ``tzdata`` (pinned in requirements.txt, updated with them) as the only source for
+    every ``ZoneInfo`` in the process (APScheduler's and Babel's too; Flask-Babel's pytz ships its
+    own data). Zones loaded before are dropped from the cache.
+    """
+    zoneinfo.reset_tzpath([])
+    zoneinfo.ZoneInfo.clear_cache()
 
 
 def _secret_key(instance_path: Path) -> str:
