@@ -34,7 +34,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lms.database import utcnow
-from lms.leases import acquire_lease, holder_name, release_lease
+from lms.leases import DEFAULT_LEASE_SECONDS, acquire_lease, holder_name, release_lease
+from lms.leases import lease_seconds as configured_lease_seconds
 from lms.models import OutboxMessage, OutboxStatus, User
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class DeliverySettings:
     mail_from: str = "Adal <compliance@metu.kz>"
     rate: float = 0.0  #: messages a second, 0 = as fast as the server takes them
     batch_size: int = 100
-    lease_seconds: float = 300.0  #: a claim older than this is a crashed run's: queue it again
+    #: a claim (and the SQLite lease) not renewed for this long is a crashed run's: queue it again
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
     retry_seconds: float = 60.0  #: first backoff after a 4xx or lost connection; doubles each attempt
     max_attempts: int = 10
     timeout: float = 30.0  #: socket timeout of the SMTP connection
@@ -85,7 +87,7 @@ class DeliverySettings:
             mail_from=config.get("ADAL_MAIL_FROM", cls.mail_from),
             rate=get("ADAL_MAIL_RATE", cls.rate, float),
             batch_size=get("ADAL_MAIL_BATCH", cls.batch_size, int),
-            lease_seconds=get("ADAL_MAIL_LEASE_SECONDS", cls.lease_seconds, float),
+            lease_seconds=get("ADAL_MAIL_LEASE_SECONDS", configured_lease_seconds(config), float),
             retry_seconds=get("ADAL_MAIL_RETRY_SECONDS", cls.retry_seconds, float),
             max_attempts=get("ADAL_MAIL_MAX_ATTEMPTS", cls.max_attempts, int),
         )
