@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from wtforms import SelectChoice
 
 from campaigns import control, editing, library, reports
@@ -22,7 +23,7 @@ from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.mailbox_views import BODY_CSP, PAGE_CSP
-from lms.models import OrgUnit, OutboxMessage, Role, User
+from lms.models import OrgUnit, OutboxMessage, OutboxStatus, Role, User
 from lms.outbox import new_message_id
 from lms.permissions import require_role, scope_paths
 
@@ -46,11 +47,19 @@ STATUS_LABELS = {
 }
 
 
+def status_label(status: str, failed: int = 0) -> str:
+    """The campaign's status, and how many of its messages failed if any: "completed, 9 failed"."""
+    label = str(STATUS_LABELS.get(status, status))
+    if not failed:
+        return label
+    return ngettext("%(status)s, %(count)s failed", "%(status)s, %(count)s failed", failed, status=label, count=failed)
+
+
 @bp.context_processor
 def labels():
     return {
         "category_label": lambda c: CATEGORY_LABELS.get(c, c),
-        "status_label": lambda s: STATUS_LABELS.get(s, s),
+        "status_label": status_label,
         "timing_label": lambda t: TIMING_LABELS.get(t, t),
     }
 
@@ -88,15 +97,19 @@ def index():
     """Every campaign with its status and how many messages it has sent."""
     page = db.paginate(select(Campaign).order_by(Campaign.created_at.desc()), per_page=25)
     # ``db.paginate`` yields only the first column, so the page's counts are one more query.
-    sent = dict(
-        db.session.execute(
-            select(CampaignStep.campaign_id, func.count(OutboxMessage.id))
-            .join(OutboxMessage, OutboxMessage.campaign_step_id == CampaignStep.id)
-            .where(CampaignStep.campaign_id.in_([c.id for c in page.items]))
-            .group_by(CampaignStep.campaign_id)
-        ).all()
-    )
-    return render_template("campaigns/index.html", page=page, sent=sent, form=ActionForm())
+    counts = db.session.execute(
+        select(
+            CampaignStep.campaign_id,
+            func.count(OutboxMessage.id),
+            func.coalesce(func.sum(case((OutboxMessage.status == OutboxStatus.FAILED, 1), else_=0)), 0),
+        )
+        .join(OutboxMessage, OutboxMessage.campaign_step_id == CampaignStep.id)
+        .where(CampaignStep.campaign_id.in_([c.id for c in page.items]))
+        .group_by(CampaignStep.campaign_id)
+    ).all()
+    sent = {campaign_id: total for campaign_id, total, _failed in counts}
+    failed = {campaign_id: failed for campaign_id, _total, failed in counts if failed}
+    return render_template("campaigns/index.html", page=page, sent=sent, failed=failed, form=ActionForm())
 
 
 @bp.route("/templates")

@@ -519,6 +519,24 @@ class _Run:
         self.report = report
         self.holder = holder  #: the SQLite lease holder, renewed with the claims
         self.pending: list[tuple] = []  #: outcomes decided, not yet written
+        #: The outage recorded before this run, until the server takes a message (or has none to take).
+        self.outage: mail_server.ServerState | None = None
+
+    def answered(self) -> None:
+        """The server answered about a message: an outage recorded before is over (said once). Commits."""
+        if self.outage is None:
+            return
+        outage, self.outage = self.outage, None
+        self.commit()
+        mail_server.record_answer(self.session)
+        self.session.commit()
+        log.info(
+            "outbox: the mail server answers again after %s unreachable (last: %s); %d messages wait",
+            _duration(utcnow() - outage.down_since),
+            outage.reason,
+            mail_server.waiting_messages(self.session),
+        )
+        self.session.commit()
 
     def sent(self, row) -> None:
         self.pending.append((_MARK_SENT, {"row_id": row.id, "at": utcnow()}))
@@ -659,16 +677,8 @@ def _server_answers(run: _Run, transport: SmtpTransport, now: datetime) -> bool:
     except ServerUnavailable as error:
         run.wait_for_server((), now, str(error))
         return False
-    if state.down:
-        mail_server.record_answer(session)
-        session.commit()
-        log.info(
-            "outbox: the mail server answers again after %s unreachable (last: %s); %d messages wait",
-            _duration(utcnow() - state.down_since),
-            state.reason,
-            mail_server.waiting_messages(session),
-        )
-        session.commit()
+    if state.down:  # over once the server takes a message: it may still answer 421 to each
+        run.outage = state
     return True
 
 
@@ -688,6 +698,7 @@ def _send_due(run: _Run, transport: SmtpTransport, started: datetime, max_messag
         ids = claim_due(session, min(batch_size, left), started, claim_until)
         session.commit()
         if not ids:
+            run.answered()  # nothing (more) to send, and the server let us in
             return
         rows = _load(session, ids)
         session.commit()  # no transaction (nor, on SQLite, write lock) held while the server talks
@@ -774,8 +785,10 @@ def _send_batch(run: _Run, transport: SmtpTransport, pacer: "_Pacer", rows: Sequ
             return False
         except PermanentFailure as error:
             run.failed(row, str(error))
+            run.answered()
         except TemporaryFailure as error:
             run.refused_for_now(row, str(error))
+            run.answered()
         except ConnectionLost as error:
             if not reconnected:  # once a run: a dropped connection may be a fluke; this message again
                 reconnected = True
@@ -789,6 +802,7 @@ def _send_batch(run: _Run, transport: SmtpTransport, pacer: "_Pacer", rows: Sequ
             return False
         else:
             run.sent(row)
+            run.answered()
         index += 1
     run.commit()
     return True

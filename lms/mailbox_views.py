@@ -5,14 +5,20 @@ HTML body is never put into the page: it is served on its own URL with a CSP tha
 scripts, remote loads and forms, and shown in an ``<iframe sandbox>``.
 """
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import Blueprint, Flask, abort, flash, has_request_context, redirect, render_template, request, url_for
+from flask_babel import format_datetime, format_time, ngettext, to_user_timezone
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import load_only
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, load_only
 
+from lms import audit
+from lms.audit import Piece
+from lms.database import utcnow
 from lms.extensions import db
-from lms.models import OutboxMessage, Role, User
+from lms.mail_server import current_outage
+from lms.models import OutboxMessage, OutboxStatus, Role, User
 from lms.outbox import STATUS_LABELS
 from lms.permissions import people_in_scope, require_role, scope_paths
 from lms.security import CSP
@@ -41,6 +47,16 @@ def visible_messages(viewer: User):
     return query
 
 
+def _filtered(query, text: str, status: str):
+    """``query`` narrowed to the mailbox filter: address or subject containing ``text``, and ``status``."""
+    if text:
+        pattern = f"%{text.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(OutboxMessage.to_addr.ilike(pattern), OutboxMessage.subject.ilike(pattern)))
+    if status in STATUS_LABELS:
+        query = query.where(OutboxMessage.status == status)
+    return query
+
+
 def search_messages(viewer: User, text: str, status: str):
     """The mailbox list: newest first, filtered by address or subject and by status, bodies not loaded."""
     query = visible_messages(viewer).options(
@@ -55,17 +71,40 @@ def search_messages(viewer: User, text: str, status: str):
             OutboxMessage.sent_at,
         )
     )
-    if text:
-        pattern = f"%{text.replace('%', '').replace('_', '')}%"
-        query = query.where(or_(OutboxMessage.to_addr.ilike(pattern), OutboxMessage.subject.ilike(pattern)))
-    if status in STATUS_LABELS:
-        query = query.where(OutboxMessage.status == status)
-    return query.order_by(OutboxMessage.id.desc())
+    return _filtered(query, text, status).order_by(OutboxMessage.id.desc())
 
 
 def body_visible(viewer: User, message: OutboxMessage) -> bool:
     """Account e-mails are private to admins and to their own recipient (a campaign test is one)."""
     return message.category not in PRIVATE_CATEGORIES or viewer.has_role(Role.ADMIN) or message.user_id == viewer.id
+
+
+def resendable(viewer: User, text: str = "", status: str = ""):
+    """The ids of the failed messages ``viewer`` may send again, among those the mailbox filter shows.
+
+    The mailbox's scope holds (a unit head: their units' people only), and account e-mails stay
+    with admins, as their bodies do (``body_visible``).
+    """
+    query = _filtered(visible_messages(viewer), text, status).where(OutboxMessage.status == OutboxStatus.FAILED)
+    if not viewer.has_role(Role.ADMIN):
+        query = query.where(or_(OutboxMessage.category.not_in(PRIVATE_CATEGORIES), OutboxMessage.user_id == viewer.id))
+    return query.with_only_columns(OutboxMessage.id)
+
+
+def queue_again(session: Session, ids) -> int:
+    """Give failed messages a fresh start: queued now, no attempts, no error. Same row, same Message-ID.
+
+    ``ids`` is a list or a select of ids; rows that are no longer failed are left alone.
+    """
+    return (
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.FAILED)
+            .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=utcnow(), last_error=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )
 
 
 def _message_or_404(message_id: int) -> OutboxMessage:
@@ -99,6 +138,39 @@ def message(message_id: int):
     return response, 200, {"Content-Security-Policy": PAGE_CSP}
 
 
+@bp.route("/<int:message_id>/resend", methods=["POST"])
+@require_role(Role.OFFICER)
+def resend(message_id: int):
+    """Send one failed e-mail again (after the office fixed the address, say)."""
+    message = _message_or_404(message_id)
+    if message.status != OutboxStatus.FAILED:
+        flash(_("Only an e-mail that failed can be sent again."), "warning")
+    elif not body_visible(current_user, message):
+        abort(403)
+    else:
+        queue_again(db.session, [message.id])
+        audit.record(db.session, "mailbox.resend", message, details={"to": message.to_addr})
+        db.session.commit()
+        flash(_("The e-mail is queued again; it goes out within a minute."), "success")
+    return redirect(url_for("mailbox.message", message_id=message_id))
+
+
+@bp.route("/resend", methods=["POST"])
+@require_role(Role.OFFICER)
+def resend_filtered():
+    """Send again every failed e-mail the current filter shows (that this person may resend)."""
+    text = request.form.get("q", "").strip()[:200]
+    status = request.form.get("status", "")
+    count = queue_again(db.session, resendable(current_user, text, status).scalar_subquery())
+    if count:
+        audit.record(db.session, "mailbox.resend_failed", details={"messages": count, "filter": text})
+    db.session.commit()
+    flash(
+        ngettext("%(num)d failed e-mail is queued again.", "%(num)d failed e-mails are queued again.", count), "success"
+    )
+    return redirect(url_for("mailbox.index", q=text or None, status=status or None))
+
+
 @bp.route("/<int:message_id>/html")
 @require_role(Role.OFFICER)
 def message_html(message_id: int):
@@ -115,8 +187,40 @@ def message_html(message_id: int):
     return message.body_html, 200, headers
 
 
+def mail_outage_banner() -> dict:
+    """The office's pages say when the mail server is unreachable and how many e-mails wait for it.
+
+    One query on an office page while the server answers; a count (in the reader's scope) while
+    it does not.
+    """
+    if not has_request_context() or not current_user.is_authenticated or not current_user.has_role(Role.OFFICER):
+        return {}
+    paths = scope_paths(current_user)
+    outage = current_outage(db.session, people_in_scope(paths) if paths is not None else None)
+    if outage is None:
+        return {}
+    since = to_user_timezone(outage.since)
+    today = to_user_timezone(utcnow()).date() == since.date()
+    when = format_time(outage.since, "short") if today else format_datetime(outage.since, "short")
+    return {"mail_outage": {"since": when, "waiting": outage.waiting, "reason": outage.reason}}
+
+
+def load_messages(session: Session, ids: list[str], locale: str) -> dict[str, dict[str, Piece]]:
+    """Outbox messages by id, for the audit log: their subject linking to the mailbox (one query)."""
+    wanted = [int(i) for i in ids if str(i).isdigit()]
+    rows = session.execute(select(OutboxMessage.id, OutboxMessage.subject).where(OutboxMessage.id.in_(wanted)))
+    return {str(r.id): {"target": Piece(r.subject, url_for("mailbox.message", message_id=r.id))} for r in rows}
+
+
 def init_app(app: Flask) -> None:
     from lms.navigation import add_nav_item
 
     app.register_blueprint(bp)
     add_nav_item(app, "mailbox.index", _l("Mailbox"), roles=(Role.OFFICER,), section="office")
+    app.context_processor(mail_outage_banner)
+    audit.add_target(app, "outbox_message", load_messages)
+    audit.add_action_group(app, "mail", _l("E-mail"))
+    audit.add_sentence(app, "mailbox.resend", _l("%(actor)s sent the failed e-mail %(target)s to %(to)s again"), "mail")
+    audit.add_sentence(
+        app, "mailbox.resend_failed", _l("%(actor)s queued again %(messages)s failed e-mails from the mailbox"), "mail"
+    )
