@@ -1,5 +1,6 @@
 """Command-line tools: ``flask --app app demo``, ``scheduler``, ``serve``."""
 
+import signal
 import threading
 
 import click
@@ -42,8 +43,16 @@ def scheduler_command() -> None:
     from lms.scheduler import build_scheduler
 
     app = current_app._get_current_object()
+    scheduler = build_scheduler(app, background=False)
+    # Stopped by systemd (SIGTERM) or Ctrl+C: shut down so the scheduler lease is given back at
+    # once and another scheduler takes over without waiting for it to expire.
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     click.echo("Adal scheduler running; Ctrl+C stops it.")
-    build_scheduler(app, background=False).start()
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
 
 
 @click.group("outbox")

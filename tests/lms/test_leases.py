@@ -152,3 +152,15 @@ def test_a_killed_scheduler_is_taken_over_within_30_seconds(db, database_url, ma
                     process.kill()
                     _out, err = process.communicate()
                 assert "database is locked" not in err
+
+
+def test_a_stopped_scheduler_gives_its_lease_back_at_once(db, database_url):
+    process = _scheduler(database_url)
+    try:
+        _wait_for(lambda: _holder_pid(db) == process.pid, 30)
+    finally:
+        process.terminate()  # what systemd does
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    db.session.rollback()
+    assert not lease_status(db.session, SCHEDULER_LEASE).valid()  # the next scheduler need not wait
