@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, literal, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, select, true
+from sqlalchemy.orm import Session
 
 from courses.models import Assignment, Course, Enrolment, EnrolmentStatus
+from courses.reports import latest_cycle
 from lms.database import UTCDateTime, localized, utcnow
 from lms.models import OrgUnit, User
 from lms.permissions import people_in_scope
@@ -158,23 +159,6 @@ def unit_condition(unit_id: int | None) -> ColumnElement[bool]:
     return User.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(root_path)))
 
 
-def current_cycle() -> ColumnElement[bool]:
-    """Each person's current cycle of a course: ``courses.reports.latest_cycle``, the same rows.
-
-    It also says that a later cycle is never the first (``cycle > 1``), which follows from
-    ``cycle > Enrolment.cycle`` but lets PostgreSQL hash only the enrolments past their first cycle
-    (a few percent) instead of every one: at 300,000 enrolments that was a third of the dashboard's
-    time (``python -m bench dashboard``).
-    """
-    later = aliased(Enrolment)
-    return ~exists().where(
-        later.user_id == Enrolment.user_id,
-        later.course_slug == Enrolment.course_slug,
-        later.cycle > Enrolment.cycle,
-        later.cycle > 1,
-    )
-
-
 def people_conditions(filters: DashboardFilters) -> list[ColumnElement[bool]]:
     """Active people, inside the viewer's scope and the unit filter: every figure starts here."""
     return [User.active.is_(True), people_in_scope(filters.scope), unit_condition(filters.unit_id)]
@@ -201,7 +185,7 @@ def tallies_by_unit(
             Enrolment.course_slug.in_(slugs),
             Enrolment.status != EnrolmentStatus.CANCELLED,
             Enrolment.enrolled_at < end,
-            current_cycle(),
+            latest_cycle(),
             *people_conditions(filters),
         )
         .group_by(Enrolment.course_slug, User.org_unit_id)
@@ -282,7 +266,7 @@ def upcoming_due(
             Enrolment.status.in_(OPEN_STATUSES),
             Enrolment.due_at >= now,
             Enrolment.due_at < now + timedelta(days=UPCOMING_DAYS),
-            current_cycle(),
+            latest_cycle(),
             *people_conditions(filters),
         )
         .group_by(Enrolment.course_slug, days_of)
