@@ -89,6 +89,10 @@ def served_base_url(configured: str, host: str, port: int) -> str:
     return configured if os.environ.get("ADAL_BASE_URL") else f"http://{host}:{port}"
 
 
+def _stop_like_ctrl_c(*_args) -> None:
+    raise KeyboardInterrupt
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -103,6 +107,7 @@ def serve_command(host: str, port: int) -> None:
     app.config["ADAL_BASE_URL"] = served_base_url(app.config["ADAL_BASE_URL"], host, port)
     scheduler = build_scheduler(app, background=True)
     scheduler.start()
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)  # so the scheduler below gives its lease back
     click.echo(f"Adal is at http://{host}:{port}/ (scheduler thread running; Ctrl+C stops both).")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
