@@ -62,9 +62,12 @@ def people_rows(session: Session, people: list[User], slugs: list[str], now: dat
     ids = [person.id for person in people]
     if not ids:
         return []
-    submitted = (
+    submitted = (  # only the page's people's attempts: counting all 400,000 to use 300 took 310 ms, not 21
         select(QuizAttempt.enrolment_id, func.count().label("n"), func.max(QuizAttempt.submitted_at).label("last"))
-        .where(QuizAttempt.submitted_at.is_not(None))
+        .where(
+            QuizAttempt.submitted_at.is_not(None),
+            QuizAttempt.enrolment_id.in_(select(Enrolment.id).where(Enrolment.user_id.in_(ids))),
+        )
         .group_by(QuizAttempt.enrolment_id)
         .subquery()
     )
