@@ -1,12 +1,15 @@
 """Campaign delivery at the scale of a university: 20,000 outbox rows to a local SMTP sink.
 
-Baseline, in the same run: a plain ``smtplib`` loop over one connection handing the same number of
-pre-built messages to the same aiosmtpd sink (in another process). Baseline (in a child process,
-so its messages do not count in Adal's memory) and Adal take turns in rounds. Adal: a real campaign to
-20,000 people, materialized by the campaign job (rendered per recipient's language, tracked links,
-unsubscribe headers, one outbox row each), then drained with ``lms.delivery``, with the process's
-RSS sampled while it drains (flat: it does not grow with the number of recipients). The baseline
-hands over the very same messages, read from the outbox and built before its clock starts.
+Two baselines, in the same run, each a plain ``smtplib`` loop over one connection to the same
+aiosmtpd sink (in another process), handing over the very messages Adal sends (read from its
+outbox): ``prebuilt`` builds them all before its clock starts and times the sending only;
+``build and send`` builds each with the same standard-library calls (``lms.delivery.message_for_row``)
+and sends it, as a script would. Adal: a real campaign to 20,000 people, materialized by the
+campaign job (rendered per recipient's language, tracked links, unsubscribe headers, one outbox
+row each), then drained with ``lms.delivery`` (each outcome committed before the next message goes
+out), with the process's RSS sampled while it drains (flat: it does not grow with the number of
+recipients). Baselines (in child processes, so their messages do not count in Adal's memory) and
+Adal take turns in rounds, so a change of load on the machine hits all three.
 """
 
 import multiprocessing
@@ -48,9 +51,9 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _baseline(port: int, url: str, first: int, count: int, seconds) -> None:
-    """A child process: the very messages Adal sends (outbox rows ``first``..), built beforehand,
-    then handed over by a bare smtplib loop; only the loop is timed."""
+def _baseline(port: int, url: str, first: int, count: int, seconds, build_in_loop: bool = False) -> None:
+    """A child process: the very messages Adal sends (outbox rows ``first``..) handed over by a bare
+    smtplib loop; only the loop is timed. Prebuilt, or built one by one inside the loop."""
     from sqlalchemy import create_engine, select
 
     from lms.delivery import message_for_row
@@ -66,11 +69,18 @@ def _baseline(port: int, url: str, first: int, count: int, seconds) -> None:
             .limit(count)
         ).all()
     engine.dispose()
-    envelopes = [message_for_row("Adal <compliance@metu.kz>", row) for row in rows]
-    start = time.perf_counter()
-    smtp = smtplib.SMTP("127.0.0.1", port)
-    for envelope in envelopes:
-        smtp.sendmail(envelope.sender, [envelope.recipient], envelope.data)
+    if build_in_loop:
+        start = time.perf_counter()
+        smtp = smtplib.SMTP("127.0.0.1", port)
+        for row in rows:
+            envelope = message_for_row("Adal <compliance@metu.kz>", row)
+            smtp.sendmail(envelope.sender, [envelope.recipient], envelope.data)
+    else:
+        envelopes = [message_for_row("Adal <compliance@metu.kz>", row) for row in rows]
+        start = time.perf_counter()
+        smtp = smtplib.SMTP("127.0.0.1", port)
+        for envelope in envelopes:
+            smtp.sendmail(envelope.sender, [envelope.recipient], envelope.data)
     smtp.quit()
     seconds.value = time.perf_counter() - start
 
@@ -105,7 +115,7 @@ def _materialize_campaign(session) -> int:
 def run(quick: bool = False) -> dict:
     from sqlalchemy import func, insert, select
 
-    from lms import create_app
+    from lms import create_app, delivery
     from lms.delivery import DeliverySettings, deliver_outbox
     from lms.extensions import db
     from lms.models import OutboxMessage, OutboxStatus, User
@@ -162,19 +172,36 @@ def run(quick: bool = False) -> dict:
                 rss_before = _rss_mb()
                 sampler.start()
                 settings = DeliverySettings(smtp_url=f"smtp://127.0.0.1:{port}", mail_from="Adal <compliance@metu.kz>")
-                # Baseline and Adal alternate in rounds, so a change of load on the machine hits both.
-                baseline_seconds = adal_seconds = 0.0
+                # The time Adal spends writing outcomes: the cost of recording "sent" message by message.
+                commit_seconds = [0.0]
+                commit = delivery._Run.commit
+
+                def timed_commit(self, *args, **kwargs):
+                    began = time.perf_counter()
+                    try:
+                        return commit(self, *args, **kwargs)
+                    finally:
+                        commit_seconds[0] += time.perf_counter() - began
+
+                delivery._Run.commit = timed_commit
+                # Baselines and Adal alternate in rounds, so a change of load on the machine hits all.
+                baseline_seconds = build_send_seconds = adal_seconds = 0.0
                 per_round = count // ROUNDS
                 for round_number in range(ROUNDS):
-                    seconds = context.Value("d", 0.0)
-                    child = context.Process(
-                        target=_baseline, args=(port, url, round_number * per_round, per_round, seconds)
-                    )
-                    before = counter.value
-                    child.start()
-                    child.join()
-                    assert child.exitcode == 0 and counter.value - before == per_round
-                    baseline_seconds += seconds.value
+                    for build_in_loop in (False, True):
+                        seconds = context.Value("d", 0.0)
+                        child = context.Process(
+                            target=_baseline,
+                            args=(port, url, round_number * per_round, per_round, seconds, build_in_loop),
+                        )
+                        before = counter.value
+                        child.start()
+                        child.join()
+                        assert child.exitcode == 0 and counter.value - before == per_round
+                        if build_in_loop:
+                            build_send_seconds += seconds.value
+                        else:
+                            baseline_seconds += seconds.value
                     before = counter.value
                     start = time.perf_counter()
                     report = deliver_outbox(db.session, settings, max_messages=per_round)
@@ -183,21 +210,30 @@ def run(quick: bool = False) -> dict:
                     delivered_by_adal += report.sent
                 done.set()
                 sampler.join()
+                delivery._Run.commit = commit
                 delivered = delivered_by_adal
                 sent_rows = db.session.scalar(
                     select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
                 )
                 tenth = [rss for n, rss in samples if n >= count / 10] or [rss_before]
                 baseline = delivered / baseline_seconds
+                build_send = delivered / build_send_seconds
                 adal = delivered / adal_seconds
                 figures.update(
                     {
                         "database": db.engine.dialect.name,
                         "rounds": ROUNDS,
                         "baseline_smtplib_msgs_per_s": round(baseline, 1),
+                        "baseline_build_and_send_msgs_per_s": round(build_send, 1),
                         "adal_delivery_msgs_per_s": round(adal, 1),
                         "delivery_ratio": round(adal / baseline, 3),
                         "delivery_ratio_target": ">= 0.8",
+                        "build_and_send_ratio": round(adal / build_send, 3),
+                        "build_and_send_ratio_target": ">= 1.0",
+                        # Committing each outcome (and checking the next row is still this run's), in
+                        # the time the server reads the next MAIL FROM: its cost per message.
+                        "per_message_commit_us": round(commit_seconds[0] / delivered * 1e6, 1),
+                        "per_message_commit_share_of_adal_time": round(commit_seconds[0] / adal_seconds, 3),
                         "materialize_s": round(materialize, 2),
                         "materialize_target_s": "< 5",
                         "materialize_rss_growth_mb": round(rss_materialized - rss_start, 1),
