@@ -68,7 +68,7 @@ def register_blueprints(app: Flask) -> None:
     import campaigns
     import courses
     import dashboard
-    from lms import audit_views, mailbox_views, people_views, unit_views, views
+    from lms import audit_views, health, mailbox_views, people_views, unit_views, views
     from lms.models import Role
     from lms.navigation import add_nav_item
 
@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     courses.init_app(app)
     campaigns.init_app(app)
     mailbox_views.init_app(app)
+    health.init_app(app)  # /healthz, /readyz, /metrics and the office's system status
 
 
 def register_errorhandlers(app: Flask) -> None:

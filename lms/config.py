@@ -60,6 +60,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "ADAL_VERIFY_LIMIT": env.get("ADAL_VERIFY_LIMIT", "30 per minute"),
         #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to believe (0: none).
         "ADAL_PROXY_HOPS": int(env.get("ADAL_PROXY_HOPS", "0")),
+        #: A bearer token that opens /metrics to a scraper on another machine (empty: loopback only).
+        "ADAL_METRICS_TOKEN": env.get("ADAL_METRICS_TOKEN", ""),
         "ADAL_RESET_MAX_AGE": int(env.get("ADAL_RESET_MAX_AGE", str(2 * 3600))),
         "ADAL_INVITE_MAX_AGE": int(env.get("ADAL_INVITE_MAX_AGE", str(14 * 24 * 3600))),
         "ADAL_STORAGE_PATH": env.get("ADAL_STORAGE_PATH", str(instance / "storage")),

@@ -22,6 +22,9 @@ OK = "ok"
 LOGIN = "login"
 #: A public page: answered without signing in (an error page for a bad token is fine, not 5xx).
 PUBLIC = "public"
+#: A readiness probe: answered without signing in, 200 when ready or 503 when not (no scheduler runs
+#: here), both an answer; anything else of 5xx is not.
+PROBE = "probe"
 
 #: Columns: anonymous, learner (owner), other learner, author, scoped officer, officer, admin.
 EVERYONE = (PUBLIC,) * 7
@@ -39,6 +42,9 @@ OWN_EXPORT = (LOGIN, 403, 403, 403, 404, OK, OK)
 OWN_IMPORT = (LOGIN, 403, 403, 403, 404, OK, 404)
 #: Course files: for people enrolled in the course, its authors and the office.
 COURSE_FILE = (LOGIN, OK, 404, OK, OK, OK, OK)
+#: /metrics answers anyone on the machine itself (the test client's 127.0.0.1) and 404s others
+#: without the token (tests/lms/test_health.py asks from another address).
+LOOPBACK = (PUBLIC,) * 7
 
 MATRIX = {
     "GET /": SIGNED_IN,
@@ -64,6 +70,9 @@ MATRIX = {
     "GET /t/c/<token>/<url_token>": EVERYONE,
     "GET /unsubscribe/<token>": EVERYONE,
     "POST /unsubscribe/<token>": EVERYONE,
+    "GET /healthz": EVERYONE,
+    "GET /readyz": (PROBE,) * 7,
+    "GET /metrics": LOOPBACK,
     # Learning
     "GET /learning": SIGNED_IN,
     "GET /learning/<int:enrolment_id>": OWNER,
@@ -117,6 +126,7 @@ MATRIX = {
     "GET /office/mailbox/<int:message_id>": OFFICE_PERSON,
     "GET /office/mailbox/<int:message_id>/html": OFFICE_PERSON,
     "GET /office/settings": OFFICE_WIDE,
+    "GET /office/status": OFFICE_WIDE,
     "GET /office/units/": OFFICE,
     "GET /office/units/new": OFFICE_WIDE,
     "POST /office/units/new": OFFICE_WIDE,
@@ -250,8 +260,10 @@ def _rule(app, key: str):
     return next(r for r in app.url_map.iter_rules() if r.rule == path and method in r.methods)
 
 
-def _outcome(response, signed_in: bool) -> object:
+def _outcome(response, signed_in: bool, probe: bool = False) -> object:
     """What the person got; a signed-in person is sent to /login only when signing out."""
+    if probe and response.status_code == 503:
+        return OK
     target = urlsplit(response.headers.get("Location", ""))
     if response.status_code in (302, 303) and target.path == "/login" and (not signed_in or "next=" in target.query):
         return LOGIN
@@ -270,13 +282,13 @@ def test_access(app, world, key):
     for role in ROLES:
         limiter.reset()
         response = world.clients[role].open(url, method=method, data=FORM.get(key))
-        got[role] = _outcome(response, role != "anonymous")
+        got[role] = _outcome(response, role != "anonymous", probe=MATRIX[key][0] == PROBE)
         response.close()
     if key == "POST /logout":
         sign_in(world)  # for the tests that follow
     expected = dict(zip(ROLES, MATRIX[key], strict=True))
     for role, want in expected.items():
-        if want == PUBLIC:
+        if want in (PUBLIC, PROBE):
             expected[role] = OK
     assert got == expected, url
 
