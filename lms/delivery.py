@@ -16,9 +16,11 @@ in the outbox per connection: the one of the transaction in progress, sent again
 Message-ID, after its claim expires. A run sends a row only while its own claim on it has a third
 of its lease left (it extends the claim before that, and stops if another run took the rows of a
 claim it let expire), so a stalled run never sends what another run has taken. The cost, per
-message, is one UPDATE and a commit on a connection of the run's own (SQLite in WAL with
-``synchronous=NORMAL``: no fsync; PostgreSQL: one WAL flush), measured by ``python -m bench
-campaign_delivery`` (``per_message_commit_us``).
+message, is one UPDATE and a commit on a connection of the run's own, durable against the death
+of this process at once: SQLite in WAL with ``synchronous=NORMAL`` and PostgreSQL with
+``synchronous_commit=off`` on that connection (no fsync a message; a crash of the database server
+itself, not of Adal, may forget the last fraction of a second of marks, and those messages would
+go out again). ``python -m bench campaign_delivery`` measures it (``per_message_commit_us``).
 
 Outages are not failures. A refused connection, a timeout, a dropped connection (after one new
 connection at once), a ``421`` or a refused ``MAIL FROM`` are the server's state, not the
@@ -587,6 +589,11 @@ class _Run:
             return
         if self.writer is None:
             self.writer = self.session.get_bind().connect()
+            if self.writer.dialect.name == "postgresql":
+                # As SQLite's synchronous=NORMAL: a commit returns before its WAL flush. Safe when this
+                # process dies (the server has the commit); a crash of the database server itself may
+                # lose the last fraction of a second of marks, and those messages go out again.
+                self.writer.exec_driver_sql("SET synchronous_commit TO off")
         for statement, values in self.pending:
             self.writer.execute(statement, values)
         self.writer.commit()
@@ -600,8 +607,13 @@ class _Run:
             log.exception("outbox: %d outcomes not written; those messages will be sent again", len(self.pending))
         self.pending = []
         if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+            try:
+                if self.writer.dialect.name == "postgresql":
+                    self.writer.exec_driver_sql("RESET synchronous_commit")  # the pool's next user
+                    self.writer.commit()
+            finally:
+                self.writer.close()
+                self.writer = None
 
     def extend(self, ids: Sequence[int], claim_until: datetime) -> datetime | None:
         """Keep the claim on the rows not sent yet (and the SQLite lease) a lease longer; commits.
