@@ -16,7 +16,7 @@ in the outbox per connection: the one of the transaction in progress, sent again
 Message-ID, after its claim expires. A run sends a row only while its own claim on it has a third
 of its lease left (it extends the claim before that, and stops if another run took the rows of a
 claim it let expire), so a stalled run never sends what another run has taken. The cost, per
-message, is one UPDATE and a commit on a connection of the run's own, durable against the death
+message, is one UPDATE, committing itself, on a connection of the run's own, durable against the death
 of this process at once: SQLite in WAL with ``synchronous=NORMAL`` and PostgreSQL with
 ``synchronous_commit=off`` on that connection (no fsync a message; a crash of the database server
 itself, not of Adal, may forget the last fraction of a second of marks, and those messages would
@@ -587,11 +587,12 @@ class _Run:
         self.report.failed += 1
 
     def commit(self) -> None:
-        """Write the outcomes decided so far, in one transaction."""
+        """Write the outcomes decided so far, each committed as it is written."""
         if not self.pending:
             return
         if self.writer is None:
-            self.writer = self.session.get_bind().connect()
+            # Each UPDATE its own transaction: one round trip a message, no BEGIN nor COMMIT besides.
+            self.writer = self.session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT")
             if self.writer.dialect.name == "postgresql":
                 # As SQLite's synchronous=NORMAL: a commit returns before its WAL flush. Safe when this
                 # process dies (the server has the commit); a crash of the database server itself may
@@ -599,7 +600,6 @@ class _Run:
                 self.writer.exec_driver_sql("SET synchronous_commit TO off")
         for statement, values in self.pending:
             self.writer.execute(statement, values)
-        self.writer.commit()
         self.pending = []
 
     def close(self) -> None:
@@ -613,7 +613,6 @@ class _Run:
             try:
                 if self.writer.dialect.name == "postgresql":
                     self.writer.exec_driver_sql("RESET synchronous_commit")  # the pool's next user
-                    self.writer.commit()
             finally:
                 self.writer.close()
                 self.writer = None
