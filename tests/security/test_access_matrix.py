@@ -125,6 +125,8 @@ MATRIX = {
     "GET /office/mailbox/": OFFICE,
     "GET /office/mailbox/<int:message_id>": OFFICE_PERSON,
     "GET /office/mailbox/<int:message_id>/html": OFFICE_PERSON,
+    "POST /office/mailbox/<int:message_id>/resend": OFFICE_PERSON,
+    "POST /office/mailbox/resend": OFFICE,
     "GET /office/settings": OFFICE_WIDE,
     "GET /office/status": OFFICE_WIDE,
     "GET /office/units/": OFFICE,
