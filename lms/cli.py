@@ -45,8 +45,9 @@ def scheduler_command() -> None:
     app = current_app._get_current_object()
     scheduler = build_scheduler(app, background=False)
     # Stopped by systemd (SIGTERM) or Ctrl+C: shut down so the scheduler lease is given back at
-    # once and another scheduler takes over without waiting for it to expire.
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    # once and another scheduler takes over without waiting for it to expire. The handler only
+    # raises: calling shutdown inside it could wait for a lock the interrupted main loop holds.
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     click.echo("Adal scheduler running; Ctrl+C stops it.")
     try:
         scheduler.start()
