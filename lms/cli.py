@@ -40,20 +40,10 @@ def scheduler_command() -> None:
     """Run the scheduler process: fires campaigns, drains the outbox, syncs assignments."""
     from flask import current_app
 
-    from lms.scheduler import build_scheduler
+    from lms.scheduler import build_scheduler, run_until_stopped
 
-    app = current_app._get_current_object()
-    scheduler = build_scheduler(app, background=False)
-    # Stopped by systemd (SIGTERM) or Ctrl+C: shut down so the scheduler lease is given back at
-    # once and another scheduler takes over without waiting for it to expire. The handler only
-    # raises: calling shutdown inside it could wait for a lock the interrupted main loop holds.
-    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     click.echo("Adal scheduler running; Ctrl+C stops it.")
-    try:
-        scheduler.start()
-    except KeyboardInterrupt:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+    run_until_stopped(build_scheduler(current_app._get_current_object()))
 
 
 @click.group("outbox")
@@ -106,7 +96,7 @@ def serve_command(host: str, port: int) -> None:
 
     app = current_app._get_current_object()
     app.config["ADAL_BASE_URL"] = served_base_url(app.config["ADAL_BASE_URL"], host, port)
-    scheduler = build_scheduler(app, background=True)
+    scheduler = build_scheduler(app)
     scheduler.start()
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)  # so the scheduler below gives its lease back
     click.echo(f"Adal is at http://{host}:{port}/ (scheduler thread running; Ctrl+C stops both).")

@@ -12,13 +12,13 @@ one process at a time.
 """
 
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from lms.database import immediate_transactions
@@ -68,14 +68,13 @@ def run_job(app: Flask, job: Job, heartbeat: Heartbeat | None = None) -> None:
             db.session.remove()
 
 
-def build_scheduler(app: Flask, background: bool) -> BackgroundScheduler | BlockingScheduler:
-    """A scheduler with every registered job; ``background`` for the embedded thread.
+def build_scheduler(app: Flask) -> BackgroundScheduler:
+    """A scheduler (in a thread of its own) with every registered job.
 
     Starting it starts the heartbeat of the ``scheduler`` lease (``scheduler.adal_heartbeat``);
     shutting it down gives the lease back.
     """
-    cls = BackgroundScheduler if background else BlockingScheduler
-    scheduler = cls(timezone=app.config["ADAL_TIMEZONE"])
+    scheduler = BackgroundScheduler(timezone=app.config["ADAL_TIMEZONE"])
     jobs = registered_jobs(app)
 
     def run_leader_jobs_now() -> None:
@@ -106,3 +105,21 @@ def build_scheduler(app: Flask, background: bool) -> BackgroundScheduler | Block
 
     scheduler.add_listener(on_event, EVENT_SCHEDULER_STARTED | EVENT_SCHEDULER_SHUTDOWN)
     return scheduler
+
+
+def run_until_stopped(scheduler: BackgroundScheduler) -> signal.Signals:
+    """Run ``scheduler`` until SIGTERM (systemd) or SIGINT (Ctrl+C), then shut it down.
+
+    The signals are waited for (``sigwait``), not handled: a handler that raises lands wherever the
+    main thread happens to be, and APScheduler swallows even ``KeyboardInterrupt`` around a job
+    submit, so a stop was sometimes lost and the process hung. Blocked before the scheduler starts,
+    they stay blocked in every thread it starts. Shutting down waits for running jobs, then gives
+    the lease back, so the next scheduler starts at once and never beside a job still running.
+    """
+    stops = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    scheduler.start()
+    received = signal.sigwait(stops)
+    log.info("%s received: the scheduler stops after its running jobs", signal.Signals(received).name)
+    scheduler.shutdown(wait=True)
+    return signal.Signals(received)
