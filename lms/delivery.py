@@ -711,6 +711,21 @@ def deliver_outbox(session: Session, settings: DeliverySettings, max_messages: i
     return report
 
 
+def describe_run(session: Session, report: DeliveryReport) -> str:
+    """What ``flask outbox deliver --once`` tells the operator: the counts, and while the mail
+    server is unreachable, since when, why, how many messages wait and when it is tried again
+    (a bare "0 sent" during an outage read as if there were nothing to send)."""
+    text = f"{report.sent} sent, {report.retried} to retry, {report.failed} failed."
+    state = mail_server.server_state(session)
+    if state.down:
+        text += (
+            f" The mail server has been unreachable since {state.down_since:%Y-%m-%d %H:%M} UTC ({state.reason});"
+            f" {mail_server.waiting_messages(session)} messages wait, none counted as failed;"
+            f" next try at {state.retry_at:%H:%M:%S} UTC."
+        )
+    return text
+
+
 def _server_answers(run: _Run, transport: SmtpTransport, now: datetime) -> bool:
     """Connect before claiming anything; False (and the outage recorded) when the server does not answer.
 

@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from lms.delivery import DeliverySettings, build_message, deliver_outbox
+from lms.delivery import DeliverySettings, build_message, deliver_outbox, describe_run
 from lms.mail_server import record_answer, record_outage, server_state
 from lms.models import OutboxMessage, OutboxStatus, Role
 from tests.lms.smtp_server import SmtpServer
@@ -217,3 +217,17 @@ def test_the_server_takes_a_long_one_line_html_body(db):
         assert received.message.get_body(("html",)).get_content() == html
     finally:
         server.stop()
+
+
+def test_a_run_during_an_outage_tells_the_operator_why_nothing_went(db, server):
+    queue(db, 3)  # the server is not listening: connections are refused
+    report = deliver_outbox(db.session, settings_for(server))
+    text = describe_run(db.session, report)
+    assert text.startswith("0 sent, 0 to retry, 0 failed.")
+    assert "unreachable since" in text and "3 messages wait, none counted as failed" in text
+    assert "refused" in text.lower()
+
+    server.start()
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=10)):
+        report = deliver_outbox(db.session, settings_for(server))
+    assert describe_run(db.session, report) == "3 sent, 0 to retry, 0 failed."
