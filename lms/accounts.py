@@ -4,13 +4,13 @@ import uuid
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.database import utcnow
-from lms.models import User, password_fingerprint
-from lms.outbox import enqueue_email
+from lms.models import OutboxMessage, OutboxStatus, User, password_fingerprint
+from lms.outbox import enqueue_email, render_email
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -98,3 +98,32 @@ def send_invitation(session: Session, user: User) -> None:
     """Queue the welcome e-mail with a set-password link for a newly imported person."""
     link = password_link(user, "lms.accept_invitation")
     enqueue_email(session, user, "invitation", f"invite:{user.id}", link=link)
+
+
+#: Account e-mails that carry a set-password link, by the prefix of their outbox key.
+LINK_EMAILS = {"invite": ("invitation", "lms.accept_invitation"), "reset": ("reset_password", "lms.reset_password")}
+
+
+def rewrite_failed_link_emails(session: Session, ids) -> int:
+    """Write failed invitation and reset e-mails again, with a fresh link, before they are resent.
+
+    The link in the stored e-mail may have expired since (an invitation lasts 14 days, a reset
+    2 hours), and the office may have corrected the address that failed. Same row, same
+    Message-ID (the first never arrived). ``ids``: a list or a select of outbox ids.
+    """
+    messages = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.status == OutboxStatus.FAILED,
+            OutboxMessage.user_id.is_not(None),
+            or_(*(OutboxMessage.dedup_key.startswith(f"{prefix}:") for prefix in LINK_EMAILS)),
+        )
+    ).all()
+    for message in messages:
+        template, endpoint = LINK_EMAILS[message.dedup_key.split(":", 1)[0]]
+        user = session.get(User, message.user_id)
+        message.subject, message.body_text, message.body_html = render_email(
+            template, user.locale, user=user, link=password_link(user, endpoint)
+        )
+    session.flush()
+    return len(messages)

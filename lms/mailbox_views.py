@@ -10,10 +10,10 @@ from flask_babel import format_datetime, format_time, ngettext, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, load_only
 
-from lms import audit
+from lms import accounts, audit
 from lms.audit import Piece
 from lms.database import utcnow
 from lms.extensions import db
@@ -94,13 +94,23 @@ def resendable(viewer: User, text: str = "", status: str = ""):
 def queue_again(session: Session, ids) -> int:
     """Give failed messages a fresh start: queued now, no attempts, no error. Same row, same Message-ID.
 
-    ``ids`` is a list or a select of ids; rows that are no longer failed are left alone.
+    A message to a person goes to their address as it is now (the office corrects a wrong one,
+    then resends), and an invitation or reset gets a fresh link (``accounts``). ``ids`` is a list
+    or a select of ids; rows that are no longer failed are left alone.
     """
+    accounts.rewrite_failed_link_emails(session, ids)
+    current_address = select(User.email).where(User.id == OutboxMessage.user_id).scalar_subquery()
     return (
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.FAILED)
-            .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=utcnow(), last_error=None)
+            .values(
+                status=OutboxStatus.QUEUED,
+                attempts=0,
+                next_attempt_at=utcnow(),
+                last_error=None,
+                to_addr=func.coalesce(current_address, OutboxMessage.to_addr),
+            )
             .execution_options(synchronize_session=False)
         ).rowcount
         or 0

@@ -1,8 +1,10 @@
 """Sending failed mail again from the mailbox, and campaigns that say how many of their messages failed."""
 
+import time_machine
 from sqlalchemy import select, update
 
 from campaigns.models import CampaignStatus
+from lms.accounts import send_invitation
 from lms.delivery import DeliverySettings, deliver_outbox
 from lms.models import AuditEvent, OutboxMessage, OutboxStatus, Role
 from tests.campaigns.helpers import make_campaign
@@ -137,3 +139,23 @@ def test_a_campaign_with_failed_messages_says_completed_n_failed(client, auth, m
     listing = client.get("/office/campaigns/").get_data(as_text=True)
     assert "completed, 9 failed" in listing
     assert listing.count(">completed</span>") == 1  # the campaign without failures
+
+
+def test_a_failed_invitation_goes_again_with_a_fresh_link_to_the_corrected_address(app, client, auth, make, db):
+    person = make.user(email="typo@exmaple.kz", password=None)
+    with time_machine.travel("2026-11-01 09:00Z"), app.test_request_context():
+        send_invitation(db.session, person)
+        db.session.commit()
+    invitation = row_for(db, "typo@exmaple.kz")
+    old_token = invitation.body_text.split("/invitation/", 1)[1].split()[0]
+    fail(db, "typo@exmaple.kz")
+    person.email = "right@example.kz"  # the office corrects the address, weeks later
+    db.session.commit()
+
+    auth.login(make.user(roles=[Role.ADMIN]))
+    client.post(f"/office/mailbox/{invitation.id}/resend")
+    again = row_for(db, "right@example.kz")
+    assert (again.id, again.message_id, again.status) == (invitation.id, invitation.message_id, OutboxStatus.QUEUED)
+    token = again.body_text.split("/invitation/", 1)[1].split()[0]
+    assert client.get(f"/invitation/{old_token}").status_code == 400  # expired after 14 days
+    assert client.get(f"/invitation/{token}").status_code == 200
