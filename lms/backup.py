@@ -271,6 +271,8 @@ def write_backup(session: Session, database_url: str, storage: Path, target: Pat
     """Write a backup of the database and the storage folder to ``target``; return its manifest."""
     if target.exists():
         raise BackupError(_("%(path)s exists already; choose a new name or a folder.", path=target))
+    if not target.parent.is_dir():
+        raise BackupError(_("The folder %(path)s does not exist.", path=target.parent))
     kind = database_kind(database_url)
     revisions = recorded_revisions(session)
     people = count_people(session)

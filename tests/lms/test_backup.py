@@ -25,7 +25,7 @@ from sqlalchemy import MetaData, select, text
 
 from lms import backup, create_app, demo
 from lms.extensions import db
-from lms.scheduler import registered_jobs
+from lms.scheduler import registered_jobs, run_job
 from tests.databases import own_database
 from tests.factories import Builders
 
@@ -333,6 +333,32 @@ def test_the_nightly_backup_runs_once_a_day_after_its_hour_and_keeps_the_newest(
             "notes.txt",
         ]
         assert backup.read_manifest(folder / "adal-20261203T211000Z.tar")["file_count"] == len(STORED)
+
+
+def test_the_scheduler_runs_the_nightly_backup_as_a_leader_only_job(tmp_path):
+    folder = tmp_path / "nightly"
+    with adal_of_its_own(tmp_path, ADAL_BACKUP_DIR=str(folder)) as app:
+        Builders(db.session).user()
+        db.session.commit()
+        (job,) = [job for job in registered_jobs(app) if job.id == "backup.nightly"]
+        assert job.leader_only
+
+        run_job(app, job)  # as the scheduler does: in a job's app context, SQLite transactions IMMEDIATE
+
+        (archive,) = folder.iterdir()
+        assert backup.read_manifest(archive)["people"] == 1
+        assert people(app) == 1
+
+
+def test_backup_says_what_is_wrong_with_its_path(site, tmp_path):
+    result = run(site, backup.backup_command, tmp_path / "nowhere" / "adal.tar")
+    assert result.exit_code == 1
+    assert f"The folder {tmp_path / 'nowhere'} does not exist." in result.output
+    (tmp_path / "adal.tar").write_text("an older backup")
+    result = run(site, backup.backup_command, tmp_path / "adal.tar")
+    assert result.exit_code == 1
+    assert "exists already" in result.output
+    assert (tmp_path / "adal.tar").read_text() == "an older backup"
 
 
 def test_no_nightly_backup_without_a_folder(site):
