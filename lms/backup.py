@@ -33,12 +33,19 @@ Adal first); every member matches its checksum. Then, nothing half-restored:
   runs after dropping every table of the schema, so every drop and create commits together or
   not at all. Not ``pg_restore --clean``: it drops only the dump's own tables, and fails when a
   newer schema added a table that refers to them (restoring last month's backup after an update).
-- storage: extracted to a temporary folder beside the storage folder, then swapped by renames.
+- storage: extracted to a temporary folder beside the storage folder (so the storage folder must
+  not be a mount point itself: point ``ADAL_STORAGE_PATH`` at a folder inside the mount), then
+  swapped by two renames. Empty folders are not kept; run restore as the user Adal runs as.
 
 A snapshot of an older schema is upgraded (``flask db upgrade``) right after it is restored: the
 code runs on its own schema only, so a restored older database would fail on every page until
 someone remembered to upgrade it. Stop the web and scheduler processes before a restore: their
 transactions would hold it up, and what they write after the snapshot was made is replaced.
+
+**Nightly**: a leader-only scheduler job checks every 10 minutes whether a backup was made since
+the latest ``ADAL_BACKUP_AT`` (02:00 by default, in ``ADAL_TIMEZONE``); the backups' names are
+their times, so the folder itself is the record, and a restarted or new leader does not make a
+second one. With schedulers on several machines, ``ADAL_BACKUP_DIR`` is a folder they share.
 """
 
 import hashlib
