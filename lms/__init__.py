@@ -3,9 +3,10 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from lms import config as config_module
 from lms.database import render_migration_type
@@ -13,6 +14,8 @@ from lms.extensions import babel, bootstrap, csrf, db, limiter, login_manager, m
 
 ROOT = Path(__file__).resolve().parent.parent
 config_module.use_shipped_time_zones()  # before any time is computed, in every process that imports Adal
+#: Seconds a browser or client is told to wait when the database is down (a pool's reconnect).
+DATABASE_RETRY_AFTER = 30
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -87,6 +90,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from lms import i18n
+
     messages = {
         400: lambda: _("The request could not be understood."),
         403: lambda: _("You do not have permission to open this page."),
@@ -101,8 +106,25 @@ def register_errorhandlers(app: Flask) -> None:
         missing = g.get("missing_roles") if code == 403 else None
         return render_template("error.html", code=code, message=message, missing=missing), code
 
+    def database_unavailable(error):
+        """The database is down: our page with 503, rendered without touching the database."""
+        app.logger.error("The database is unavailable: %s", error.__class__.__name__)
+        db.session.remove()  # give back the broken connection; the pool pings the next one
+        # Loading the signed-in person would query: the language comes from the session instead,
+        # and the page is rendered without the context processors (menus, footer, mail banner).
+        g._login_user = login_manager.anonymous_user()
+        page = app.jinja_env.get_template("database_down.html")
+        body = page.render(
+            message=_("Adal cannot reach its database right now. Please try again in a minute."),
+            locale=i18n.current_locale(),
+            request=request,
+        )
+        return body, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
+
     for code in (*messages, 500):
         app.register_error_handler(code, render_error)
+    for error_class in (OperationalError, InterfaceError, DisconnectionError):
+        app.register_error_handler(error_class, database_unavailable)
 
 
 def register_commands(app: Flask) -> None:
@@ -122,3 +144,6 @@ def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job every 5 s
+    from lms.checks import warn_sqlite_under_gunicorn
+
+    warn_sqlite_under_gunicorn(app)

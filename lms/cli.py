@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(people_group)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(check_command)
 
 
 @click.command("demo")
@@ -113,6 +114,29 @@ def _terminal_language() -> str:
 
     code = (os.environ.get("LANG") or "")[:2]
     return code if code in ("kk", "ru") else "en"
+
+
+@click.command("check")
+@click.option(
+    "--language",
+    type=click.Choice(["kk", "ru", "en"]),
+    default=_terminal_language,
+    help="Language of the messages (default: from LANG, else English).",
+)
+@with_appcontext
+def check_command(language: str) -> None:
+    """Check this configuration before it goes live; exits non-zero on any problem."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from lms.checks import run_checks
+
+    with current_app.test_request_context(), force_locale(language):
+        results = run_checks(current_app._get_current_object())
+    for result in results:
+        click.echo(f"{'OK     ' if result.ok else 'PROBLEM'} {result.message}")
+    if not all(result.ok for result in results):
+        raise SystemExit(1)
 
 
 @click.group("people")
