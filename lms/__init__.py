@@ -128,9 +128,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from lms import cli
+    from lms import backup, cli
 
     cli.init_app(app)
+    backup.init_app(app)
 
 
 def register_scheduler_jobs(app: Flask) -> None:

@@ -506,9 +506,9 @@ def _database_and_storage() -> tuple[str, Path]:
 @contextmanager
 def _operator_language() -> Iterator[None]:
     """Messages in the operator's language (``LANG``), as ``flask people import`` says them."""
-    from lms.cli import _terminal_language
+    from lms.cli import terminal_language
 
-    with force_locale(_terminal_language()):
+    with force_locale(terminal_language()):
         yield
 
 

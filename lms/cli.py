@@ -62,14 +62,14 @@ def deliver_command(once: bool, every: float) -> None:
 
     from flask import current_app
 
-    from lms.delivery import DeliverySettings, deliver_outbox
+    from lms.delivery import DeliverySettings, deliver_outbox, describe_run
 
     settings = DeliverySettings.from_config(current_app.config)
     while True:
         report = deliver_outbox(db.session, settings)
         db.session.remove()
         if once:
-            click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed.")
+            click.echo(describe_run(db.session, report))
             return
         time.sleep(every)
 
@@ -108,7 +108,7 @@ def serve_command(host: str, port: int) -> None:
             scheduler.shutdown(wait=False)
 
 
-def _terminal_language() -> str:
+def terminal_language() -> str:
     """The operator's language from ``LANG`` (``kk_KZ.UTF-8``, ``ru_RU.UTF-8``), else English."""
     import os
 
@@ -120,7 +120,7 @@ def _terminal_language() -> str:
 @click.option(
     "--language",
     type=click.Choice(["kk", "ru", "en"]),
-    default=_terminal_language,
+    default=terminal_language,
     help="Language of the messages (default: from LANG, else English).",
 )
 @with_appcontext
@@ -151,7 +151,7 @@ def people_group() -> None:
 @click.option(
     "--language",
     type=click.Choice(["kk", "ru", "en"]),
-    default=_terminal_language,
+    default=terminal_language,
     help="Language of the messages (default: from LANG, else English).",
 )
 @with_appcontext
