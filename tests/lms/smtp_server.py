@@ -103,7 +103,11 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
-        self.controller.stop()
+        """Stop the server (if it was started) and close the event loop its controller made."""
+        if self.controller._thread is not None:
+            self.controller.stop()
+        if not self.controller.loop.is_closed():
+            self.controller.loop.close()
 
     def messages(self) -> list[email.message.EmailMessage]:
         with self.lock:

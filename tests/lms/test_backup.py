@@ -52,7 +52,6 @@ def adal_of_its_own(tmp_path: Path, **config):
                 **config,
             }
         )
-        backup.init_app(app)
         with app.app_context():
             upgrade()
             try:

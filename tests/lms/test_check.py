@@ -52,7 +52,7 @@ def production(monkeypatch, database_url, tmp_path, smtp, db):
 
 def problems(**overrides) -> list[str]:
     """The messages of the failed checks, under the current environment plus config ``overrides``."""
-    app = create_app(overrides or None)
+    app = create_app({"BABEL_DEFAULT_LOCALE": "en", **overrides})
     with app.app_context(), app.test_request_context():
         found = [result.message for result in checks.run_checks(app) if not result.ok]
         _db.session.remove()

@@ -195,7 +195,14 @@ def outage(database_url, tmp_path, db):
         def up():
             (tmp_path / "away").rename(folder)
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "BABEL_DEFAULT_LOCALE": "en",
+        }
+    )
 
     @app.before_request
     def _fresh_g_as_in_production():
