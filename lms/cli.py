@@ -116,13 +116,17 @@ def terminal_language() -> str:
     return code if code in ("kk", "ru") else "en"
 
 
-@click.command("check")
-@click.option(
+#: The operator's language for a command's messages.
+language_option = click.option(
     "--language",
     type=click.Choice(["kk", "ru", "en"]),
     default=terminal_language,
     help="Language of the messages (default: from LANG, else English).",
 )
+
+
+@click.command("check")
+@language_option
 @with_appcontext
 def check_command(language: str) -> None:
     """Check this configuration before it goes live; exits non-zero on any problem."""
@@ -148,12 +152,7 @@ def people_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Only show what would change; write nothing.")
 @click.option("--only-valid", is_flag=True, help="Import the valid rows even when others are rejected.")
-@click.option(
-    "--language",
-    type=click.Choice(["kk", "ru", "en"]),
-    default=terminal_language,
-    help="Language of the messages (default: from LANG, else English).",
-)
+@language_option
 @with_appcontext
 def people_import_command(file: str, dry_run: bool, only_valid: bool, language: str) -> None:
     """Import people from FILE; exits non-zero when rejected rows stop the import."""

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.control import schedule_campaign
-from lms.leases import SCHEDULER_LEASE, lease_status
 from lms.models import OutboxMessage, OutboxStatus
 from tests.campaigns.helpers import make_campaign
 from tests.lms.smtp_server import SmtpBehaviour, SmtpServer
 from tests.lms.test_delivery import queue, statuses
 from tests.lms.test_delivery_kill import ROOT, arrivals
+from tests.lms.test_leases import _holder_pid
 
 MESSAGES = 600
 PEOPLE = 5
@@ -54,12 +54,6 @@ def _start(database_url: str, server: SmtpServer, *command: str) -> subprocess.P
     )
 
 
-def _leader_pid(db) -> int | None:
-    db.session.rollback()
-    status = lease_status(db.session, SCHEDULER_LEASE)
-    return int(status.holder.split(":")[1]) if status is not None and status.valid() else None
-
-
 def _wait_for(condition, timeout: float, what) -> None:
     """Wait for ``condition``; ``what`` (a string, or a function giving one) says what did not happen."""
     deadline = time.monotonic() + timeout
@@ -77,10 +71,10 @@ def test_two_schedulers_and_two_workers_one_of_each_killed_mid_send(db, make, da
         schedulers = [_start(database_url, server, "scheduler") for _ in range(2)]
         workers = [_start(database_url, server, "outbox", "deliver", "--every", "0.2") for _ in range(2)]
         processes = schedulers + workers
-        _wait_for(lambda: _leader_pid(db) in {s.pid for s in schedulers}, 60, "no scheduler took the lease")
+        _wait_for(lambda: _holder_pid(db) in {s.pid for s in schedulers}, 60, "no scheduler took the lease")
         _wait_for(lambda: len(server.received) >= MESSAGES // 4, 60, "delivery did not start")
 
-        leader = next(s for s in schedulers if s.pid == _leader_pid(db))
+        leader = next(s for s in schedulers if s.pid == _holder_pid(db))
         for victim in (leader, workers[0]):
             os.kill(victim.pid, signal.SIGKILL)
             victim.communicate(timeout=30)
@@ -90,7 +84,7 @@ def test_two_schedulers_and_two_workers_one_of_each_killed_mid_send(db, make, da
         schedule_campaign(db.session, campaign)
         db.session.commit()
         survivor = next(s for s in schedulers if s is not leader)
-        _wait_for(lambda: _leader_pid(db) == survivor.pid, 30, "the surviving scheduler did not take over")
+        _wait_for(lambda: _holder_pid(db) == survivor.pid, 30, "the surviving scheduler did not take over")
         total = MESSAGES + len(people)
         _wait_for(lambda: statuses(db) == {OutboxStatus.SENT: total}, 90, lambda: f"not all sent: {statuses(db)}")
         assert time.monotonic() - killed_at < 60
