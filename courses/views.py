@@ -102,7 +102,8 @@ def my_learning():
         db.session.scalars(
             select(Enrolment)
             .where(Enrolment.user_id == current_user.id, Enrolment.status != EnrolmentStatus.CANCELLED)
-            .options(selectinload(Enrolment.course).selectinload(Course.modules))
+            # Not the modules' texts: three languages of every lesson are most of the bytes.
+            .options(selectinload(Enrolment.course).selectinload(Course.modules).defer(Module.body))
             .order_by(Enrolment.completed_at.is_not(None), Enrolment.due_at.is_(None), Enrolment.due_at, Enrolment.id)
         )
     )

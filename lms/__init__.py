@@ -38,6 +38,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from sqlalchemy.orm import joinedload
+
     from lms import i18n, navigation, security
     from lms.models import User
 
@@ -58,7 +60,8 @@ def register_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_id: str):
         user_id, _sep, _fingerprint = session_id.partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # The roles in the same statement: every page's menu asks for them.
+        user = db.session.get(User, int(user_id), options=[joinedload(User.roles)]) if user_id.isdigit() else None
         return user if user is not None and user.active and user.get_id() == session_id else None
 
     i18n.init_app(app)
