@@ -102,7 +102,7 @@ def _single_figures(app, runs: int, downloads: int) -> dict:
     from courses.models import EnrolmentStatus
     from lms.database import utcnow
     from lms.extensions import db
-    from lms.pdf import font_configuration
+    from lms.pdf_engine import font_configuration
 
     course, users, enrolments = _setup(app, runs + 2)
     pending = iter(enrolments)

@@ -17,7 +17,8 @@ from courses import certificates
 from courses.models import Certificate, CertificateExport, Enrolment, EnrolmentStatus, ExportStatus
 from lms.database import utcnow
 from lms.models import AuditEvent, Role, UserRole
-from lms.pdf import StaticOnlyFetcher, render_pdf, static_base_url
+from lms.pdf import render_pdf, static_base_url
+from lms.pdf_engine import StaticOnlyFetcher
 from lms.scheduler import registered_jobs
 from lms.signals import course_completed
 from tests.courses.builders import build_course, enrol
