@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from courses import content, progress, quiz
 from courses.forms import AcceptForm, MarkReadForm, QuizForm, StartQuizForm
@@ -103,7 +103,7 @@ def my_learning():
             select(Enrolment)
             .where(Enrolment.user_id == current_user.id, Enrolment.status != EnrolmentStatus.CANCELLED)
             # Not the modules' texts: three languages of every lesson are most of the bytes.
-            .options(selectinload(Enrolment.course).selectinload(Course.modules).defer(Module.body))
+            .options(joinedload(Enrolment.course).selectinload(Course.modules).defer(Module.body))
             .order_by(Enrolment.completed_at.is_not(None), Enrolment.due_at.is_(None), Enrolment.due_at, Enrolment.id)
         )
     )
