@@ -22,14 +22,15 @@ much of one core it used.
 
 Three runs:
 
-- *users*: 50 visitors at once for the run's length (arriving 10 a second), each waiting 0.5–2 s
-  between clicks (a person reading). 45 are learners: each signs in as a person with a course in
-  progress, opens My learning, the course, its lesson, marks it read, opens the quiz, starts it,
-  answers it (at random) and submits, reads the result and signs out; then the next person. 5 are
-  officers opening the dashboard, a course's progress page and a faculty's page. Figures per kind
-  of request: p50, p95 and p99 in milliseconds; ``learner_pages`` are the learners' requests except
-  signing in and submitting; ``sign_in`` costs the password hash (scrypt) by design. Targets: no
-  errors, ``learner_pages_p95_ms`` under 100, ``quiz_submit_p95_ms`` under 150.
+- *users*: 50 visitors at once for the run's length (arriving 10 a second), each pausing between
+  clicks as a person does (learners 1–5 s, officers 5–15 s: locust's ``between``). 45 are learners:
+  each signs in as a person with a course in progress, opens My learning, the course, its lesson,
+  marks it read, opens the quiz, starts it, answers it (at random) and submits, reads the result and
+  signs out; then the next person. 5 are officers opening the dashboard, a course's progress page
+  and a faculty's page. Figures per kind of request, once all 50 have arrived: p50, p95 and p99 in
+  milliseconds; ``learner_pages`` are the learners' requests except signing in and submitting;
+  ``sign_in`` costs the password hash (scrypt) by design. Targets: no errors, ``learner_pages_p95_ms`` under 100,
+  ``quiz_submit_p95_ms`` under 150.
 - *My learning at full speed*: 20 signed-in learners asking for My learning with no pause.
 - *baseline at full speed*: the same 20 connections asking ``bench.one_row_app`` (one route reading
   one row) under the same gunicorn settings, after Adal's server has stopped. Target:
@@ -39,7 +40,8 @@ Each worker's resident memory (now and at its peak) is read from ``/proc`` after
 under 150 MB. *Where the time goes*: My learning and a quiz submission are made once more in this
 process with the test client, counting statements and the time spent in the database and in
 rendering templates (``*_sql_ms``, ``*_render_ms``; the rest is Python: routing, loading rows
-into objects, the session and the forms).
+into objects, the session and the forms). ``signed_in_floor_*``: the same for the profile page, the
+least a signed-in page does (the person, the menu, the footer's contacts, the layout).
 
 An error is a refused connection, a status of 400 or more, or a page other than the one a step
 expects (a sign-in that does not redirect, a quiz that does not open).
@@ -76,8 +78,11 @@ LEARNERS, OFFICERS = 45, 5
 SATURATION_CONNECTIONS = 20
 #: Seconds: each run's length, and the first part of each discarded while workers warm up.
 LENGTH = {"users": 60, "saturation": 20, "warmup": 3}
-LENGTH_QUICK = {"users": 12, "saturation": 5, "warmup": 1}
-THINK = (0.5, 2.0)
+LENGTH_QUICK = {"users": 20, "saturation": 5, "warmup": 1}
+#: Seconds between a visitor's clicks, locust's ``between(1, 5)``: a learner reads and answers, an
+#: officer reads a table. Without pauses 50 visitors would be 50 connections at full speed, which the
+#: *full speed* run measures on its own.
+THINK = {"learner": (1.0, 5.0), "officer": (5.0, 15.0)}
 #: Visitors arriving a second (locust's ``--spawn-rate``): 50 sign-ins in the same instant would
 #: measure a queue of password hashes, not a morning.
 SPAWN_RATE = 10
@@ -316,8 +321,8 @@ class _Error(Exception):
 class _Visitor:
     """One browser: a keep-alive connection, its cookies and the address nginx would forward."""
 
-    def __init__(self, port: int, address: str, log: list, stop_at: float):
-        self.port, self.address, self.log, self.stop_at = port, address, log, stop_at
+    def __init__(self, port: int, address: str, log: list, stop_at: float, think: tuple = THINK["learner"]):
+        self.port, self.address, self.log, self.stop_at, self.pause = port, address, log, stop_at, think
         self.cookies: dict[str, str] = {}
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
@@ -364,7 +369,7 @@ class _Visitor:
         return response.status, (urlsplit(location).path if location else None), page
 
     def think(self) -> None:
-        time.sleep(random.uniform(*THINK))
+        time.sleep(random.uniform(*self.pause))
         if time.monotonic() > self.stop_at:
             raise _Stop
 
@@ -449,7 +454,7 @@ def _users_run(port: int, cast: dict, lengths: dict) -> dict:
 
     def officer(n: int) -> None:
         time.sleep((LEARNERS + n) / SPAWN_RATE)
-        visitor = _Visitor(port, f"10.0.0.{n + 1}", log, stop_at)
+        visitor = _Visitor(port, f"10.0.0.{n + 1}", log, stop_at, THINK["officer"])
         visitor.sign_in(cast["officers"][n])
         while True:
             try:
@@ -461,23 +466,26 @@ def _users_run(port: int, cast: dict, lengths: dict) -> dict:
 
     threads = [threading.Thread(target=learner, args=(n,)) for n in range(LEARNERS)]
     threads += [threading.Thread(target=officer, args=(n,)) for n in range(OFFICERS)]
-    cpu_before, wall_before = _cpu_seconds(), time.monotonic()
+    cpu_before, started = _cpu_seconds(), time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - wall_before
+    elapsed = time.perf_counter() - started
+    # Timings once everyone has arrived (the arrivals are a queue of password hashes); errors of all.
+    arrival = (LEARNERS + OFFICERS) / SPAWN_RATE
+    steady = [entry for entry in log if entry[1] >= started + arrival]
     figures = {
         "users": LEARNERS + OFFICERS,
         "users_run_s": round(elapsed, 1),
         "users_requests": len(log),
-        "users_rps": round(len(log) / elapsed, 1),
         "users_errors": sum(1 for entry in log if not entry[3]),
+        "users_steady_rps": round(len(steady) / (elapsed - arrival), 1),
         "learner_journeys": journeys[0],
         "client_cpu_share": round((_cpu_seconds() - cpu_before) / elapsed, 3),
     }
     by_kind: dict[str, list[float]] = defaultdict(list)
-    for kind, _started, ms, _ok in log:
+    for kind, _started, ms, _ok in steady:
         by_kind[kind].append(ms)
     by_kind["learner_pages"] = [ms for kind in LEARNER_KINDS for ms in by_kind.get(kind, ())]
     by_kind["officer_pages"] = [ms for kind in ("dashboard", "course_progress", "faculty_page") for ms in by_kind[kind]]
@@ -568,37 +576,39 @@ def _where_time_goes(url: str, folder: Path, cast: dict) -> dict:
     def rendered(*_args, **_kwargs):
         spent["render_ms"] += (time.perf_counter() - marks["render"]) * 1000
 
-    figures: dict = {}
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", before_cursor)
-        event.listen(db.engine, "after_cursor_execute", after_cursor)
-        before_render_template.connect(before_render, app)
-        template_rendered.connect(rendered, app)
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before_cursor)
+    event.listen(engine, "after_cursor_execute", after_cursor)
+    before_render_template.connect(before_render, app)
+    template_rendered.connect(rendered, app)
+    figures: dict = {}
 
-        def measure(name: str, call, runs: int = 1) -> None:
-            samples = []
-            for _ in range(runs):
-                spent.clear()
-                started = time.perf_counter()
-                response = call()
-                assert response.status_code in (200, 302), (name, response.status_code)
-                samples.append(((time.perf_counter() - started) * 1000, dict(spent)))
-            total, parts = sorted(samples, key=lambda sample: sample[0])[len(samples) // 2]
-            figures[f"{name}_in_process_ms"] = round(total, 1)
-            figures[f"{name}_statements"] = int(parts.get("statements", 0))
-            figures[f"{name}_sql_ms"] = round(parts.get("sql_ms", 0.0), 1)
-            figures[f"{name}_render_ms"] = round(parts.get("render_ms", 0.0), 1)
+    def measure(name: str, call, runs: int = 1) -> None:
+        samples = []
+        for _ in range(runs):
+            spent.clear()
+            started = time.perf_counter()
+            response = call()
+            assert response.status_code in (200, 302), (name, response.status_code)
+            samples.append(((time.perf_counter() - started) * 1000, dict(spent)))
+        total, parts = sorted(samples, key=lambda sample: sample[0])[len(samples) // 2]
+        figures[f"{name}_in_process_ms"] = round(total, 1)
+        figures[f"{name}_statements"] = int(parts.get("statements", 0))
+        figures[f"{name}_sql_ms"] = round(parts.get("sql_ms", 0.0), 1)
+        figures[f"{name}_render_ms"] = round(parts.get("render_ms", 0.0), 1)
 
-        client = app.test_client()
-        email, enrolment = cast["learners"][len(cast["learners"]) // 2]
-        client.post("/login", data={"email": email, "password": PASSWORD})
-        client.get("/learning")  # warm: templates compiled, the pool connected
-        measure("my_learning", lambda: client.get("/learning"), runs=21)
-        started = client.post(f"/learning/{enrolment}/modules/{cast['quiz']}/start")
-        attempt_path = urlsplit(started.headers["Location"]).path
-        choices = _Fields(client.get(attempt_path).get_data(as_text=True)).choices
-        answers = {name: values[0] for name, values in choices.items()}
-        measure("quiz_submit", lambda: client.post(attempt_path, data=answers))
-        db.session.remove()
-        db.engine.dispose()
+    # Each request in its own app context, so its own database session, as under gunicorn.
+    client = app.test_client()
+    email, enrolment = cast["learners"][len(cast["learners"]) // 2]
+    client.post("/login", data={"email": email, "password": PASSWORD})
+    client.get("/learning")  # warm: templates compiled, the pool connected
+    measure("my_learning", lambda: client.get("/learning"), runs=21)
+    measure("signed_in_floor", lambda: client.get("/profile"), runs=21)  # what every page pays
+    started = client.post(f"/learning/{enrolment}/modules/{cast['quiz']}/start")
+    attempt_path = urlsplit(started.headers["Location"]).path
+    choices = _Fields(client.get(attempt_path).get_data(as_text=True)).choices
+    answers = {name: values[0] for name, values in choices.items()}
+    measure("quiz_submit", lambda: client.post(attempt_path, data=answers))
+    engine.dispose()
     return figures
