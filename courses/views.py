@@ -265,10 +265,14 @@ def attempt(enrolment_id: int, attempt_id: int):
             db.session.commit()
             flash(error.message, "danger")
             return redirect(url_for("courses.attempt", enrolment_id=enrolment.id, attempt_id=attempt.id))
-        db.session.commit()
+        # Where to go is known before the commit, which expires every object (reading them again
+        # after it took four statements, the course's lessons among them).
         if enrolment.status == EnrolmentStatus.COMPLETED:
-            return redirect(url_for("courses.completed", enrolment_id=enrolment.id))
-        return redirect(url_for("courses.attempt", enrolment_id=enrolment.id, attempt_id=attempt.id))
+            target = url_for("courses.completed", enrolment_id=enrolment.id)
+        else:
+            target = url_for("courses.attempt", enrolment_id=enrolment.id, attempt_id=attempt.id)
+        db.session.commit()
+        return redirect(target)
     if quiz.close_expired(db.session, attempt):
         db.session.commit()
         flash(_("The time limit has passed; the attempt is closed."), "warning")
