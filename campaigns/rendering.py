@@ -2,7 +2,11 @@
 
 The Markdown is rendered once per language with placeholders kept as inert tokens; each
 recipient's values are then put in (escaped for HTML), so 20,000 recipients cost 20,000 string
-replacements, not 20,000 Markdown renders.
+replacements, not 20,000 Markdown renders. Escaping keeps a value from opening a tag, but not
+from choosing where a link leads: with ``[click]({name})``, a name such as
+``javascript:alert(1)//`` would become a live ``href``. So when a value goes inside a tag (a link
+address, an image source, a title) and is not a plain web address, that recipient's body is
+sanitized again once the values are in.
 """
 
 import html
@@ -21,6 +25,9 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
 )  # raw HTML shown as text, as in lessons
 _PLACEHOLDER_MARK = "ADALPH{}X"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: A value that may go into a tag as it is: whatever precedes it there, it cannot make the
+#: address's scheme ``javascript:`` or ``data:``.
+_WEB_ADDRESS = ("http://", "https://")
 
 
 class TemplateError(ValueError):
@@ -36,11 +43,24 @@ def placeholder_errors(text: str) -> list[str]:
     return [_("unknown placeholder {%(name)s}", name=f) for f in fields if f not in PLACEHOLDERS]
 
 
+def _token(name: str) -> str:
+    return _PLACEHOLDER_MARK.format(name.upper().replace("_", ""))
+
+
 def _tokenize(text: str) -> str:
     errors = placeholder_errors(text)
     if errors:
         raise TemplateError("; ".join(errors))
-    return (text or "").format(**{p: _PLACEHOLDER_MARK.format(p.upper().replace("_", "")) for p in PLACEHOLDERS})
+    return (text or "").format(**{p: _token(p) for p in PLACEHOLDERS})
+
+
+def _in_attributes(body_html: str) -> frozenset[str]:
+    """The placeholders inside a tag's attribute in ``body_html``.
+
+    The sanitizer writes every attribute value in double quotes and a quote inside one as
+    ``&quot;``, so none is missed (a ``="`` in plain text may add one, harmlessly).
+    """
+    return frozenset(p for p in PLACEHOLDERS if re.search(f'="[^"]*{_token(p)}', body_html))
 
 
 def _markdown_to_safe_html(markdown: str) -> str:
@@ -53,27 +73,37 @@ class CompiledMessage:
 
     subject: str
     text: str
-    html: str
+    #: The body's sanitized HTML, without the office's footer.
+    body: str
+    footer_html: str
+    #: Placeholders inside a tag: a value there that is not a web address is sanitized again.
+    in_attributes: frozenset[str]
 
     def fill(self, values: dict) -> tuple[str, str, str]:
         """(subject, text, HTML) with ``values`` put in; subjects never carry line breaks."""
-        subject, text, body = self.subject, self.text, self.html
+        subject, text, body = self.subject, self.text, self.body
         for name in PLACEHOLDERS:
-            token = _PLACEHOLDER_MARK.format(name.upper().replace("_", ""))
+            token = _token(name)
             value = str(values.get(name, ""))
             subject = subject.replace(token, _CONTROL.sub(" ", value))
             text = text.replace(token, value)
             body = body.replace(token, html.escape(value, quote=True))
-        return " ".join(subject.split()), text, body
+        if any(not str(values.get(name, "")).startswith(_WEB_ADDRESS) for name in self.in_attributes):
+            body = nh3.clean(body, link_rel="noopener noreferrer")
+        page = f"<!doctype html><html><body>{body}<hr>{self.footer_html}</body></html>"
+        return " ".join(subject.split()), text, page
 
 
 def compile_message(subject: str, body_markdown: str, footer_text: str, footer_html: str) -> CompiledMessage:
     """Render a subject and Markdown body once; raises ``TemplateError`` on bad placeholders."""
     text_body = _tokenize(body_markdown)
+    body = _markdown_to_safe_html(text_body)
     return CompiledMessage(
         subject=_tokenize(subject),
         text=f"{text_body.rstrip()}\n\n{footer_text}",
-        html=f"<!doctype html><html><body>{_markdown_to_safe_html(text_body)}<hr>{footer_html}</body></html>",
+        body=body,
+        footer_html=footer_html,
+        in_attributes=_in_attributes(body),
     )
 
 
