@@ -38,10 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from sqlalchemy.orm import joinedload
-
-    from lms import i18n, navigation, security
-    from lms.models import User
+    from lms import i18n, navigation, security, sessions
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
     db.init_app(app)
@@ -56,14 +53,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "lms.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def load_user(session_id: str):
-        user_id, _sep, _fingerprint = session_id.partition(":")
-        # The roles in the same statement: every page's menu asks for them.
-        user = db.session.get(User, int(user_id), options=[joinedload(User.roles)]) if user_id.isdigit() else None
-        return user if user is not None and user.active and user.get_id() == session_id else None
-
+    sessions.init_app(app)  # who is signed in: the person of a live sign-in, with their roles
     i18n.init_app(app)
     navigation.init_app(app)
     security.init_app(app)

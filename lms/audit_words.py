@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         ("auth.login", _l("%(actor)s signed in")),
         ("auth.login_failed", _l("Someone failed to sign in as %(email)s")),
         ("auth.logout", _l("%(actor)s signed out")),
+        ("auth.logout_everywhere", _l("%(actor)s signed out everywhere, ending %(count)s sessions")),
         ("auth.reset_requested", _l("%(actor)s asked for a password reset link")),
         ("auth.password_reset", _l("%(actor)s set a new password through a reset link")),
         ("auth.invitation_accepted", _l("%(actor)s accepted the invitation and chose a password")),
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     add_sentence(app, "people.role_scope", _scope, "people", _role)
     add_sentence(app, "people.deactivate", _l("%(actor)s deactivated %(target)s"), "people")
     add_sentence(app, "people.reactivate", _l("%(actor)s reactivated %(target)s"), "people")
+    add_sentence(app, "people.sessions_ended", _l("%(actor)s ended %(count)s sessions of %(target)s"), "people")
     add_sentence(app, "units.save", _l("%(actor)s saved the org unit %(target)s"), "units")
     add_sentence(app, "settings.contacts", _l("%(actor)s changed the office's contacts"), "settings")
     add_sentence(app, "audit.export", _l("%(actor)s exported the audit log"), EXPORTS)

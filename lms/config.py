@@ -3,6 +3,7 @@
 import os
 import secrets
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 LOCALES = ("kk", "ru", "en")
@@ -73,6 +74,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        #: Sign-ins end after this long without a request: anyone with a role (the office) ...
+        "ADAL_IDLE_MINUTES_OFFICE": int(env.get("ADAL_IDLE_MINUTES_OFFICE", "30")),
+        #: ... and learners (a working day at a shared computer).
+        "ADAL_IDLE_MINUTES_LEARNER": int(env.get("ADAL_IDLE_MINUTES_LEARNER", "480")),
+        #: The longest any sign-in lasts however active, except a learner's remembered one (a working day).
+        "ADAL_SESSION_MAX_HOURS": int(env.get("ADAL_SESSION_MAX_HOURS", "12")),
+        #: How long "remember me" keeps a learner signed in (the office stays within the limits above).
+        "ADAL_REMEMBER_DAYS": int(env.get("ADAL_REMEMBER_DAYS", "30")),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
@@ -81,6 +90,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     config.update(overrides)
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config["SQLALCHEMY_DATABASE_URI"])
+    config["REMEMBER_COOKIE_DURATION"] = timedelta(days=config["ADAL_REMEMBER_DAYS"])
     return config
 
 

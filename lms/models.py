@@ -72,6 +72,9 @@ class User(UserMixin, db.Model):
     org_unit: Mapped[OrgUnit | None] = relationship()
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan", lazy="selectin")
 
+    #: The sign-in (``UserSession.id``) this object was loaded or signed in for; not a column.
+    session_key = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive people
         return self.active
@@ -86,14 +89,32 @@ class User(UserMixin, db.Model):
         return Role.ADMIN in names or bool(names.intersection(roles))
 
     def get_id(self) -> str:
-        """The id kept in the session: it changes with the password, so a new password signs
-        out every other browser (and a stolen session cookie)."""
-        return f"{self.id}:{password_fingerprint(self.password_hash)}"
+        """The id kept in the session and the remember-me cookie: it names the sign-in, which the
+        server can end (``lms.sessions``), and changes with the password, so a new password signs
+        out every other browser (and a stolen cookie)."""
+        return f"{self.id}:{password_fingerprint(self.password_hash)}:{self.session_key}"
 
 
 def password_fingerprint(password_hash: str | None) -> str:
     """A short digest that changes whenever the password does (never the hash itself)."""
     return hashlib.sha256((password_hash or "unset").encode()).hexdigest()[:16]
+
+
+class UserSession(db.Model):
+    """One sign-in of one person in one browser, from the sign-in form until it ends (``lms.sessions``)."""
+
+    __tablename__ = "user_session"
+
+    #: Random; the cookies carry it inside the person's id, signed with the secret key.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: Asked "remember me": a learner's sign-in then lasts ``ADAL_REMEMBER_DAYS``.
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The idle timeout counts from here; written at most once a minute.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
 
 
 class UserRole(db.Model):

@@ -7,7 +7,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from lms import people, people_import
+from lms import people, people_import, sessions
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import Role, User
@@ -130,6 +130,8 @@ def set_active(user_id: int):
     elif Role.ADMIN in person.role_names and not current_user.has_role(Role.ADMIN):
         flash(_("Only an administrator can deactivate or reactivate an administrator."), "danger")
     elif people.set_active(db.session, person, active):
+        if not active:  # for good: reactivation must not bring an old cookie back
+            sessions.end_everywhere(db.session, person, "people.sessions_ended")
         db.session.commit()
         flash(_("Reactivated.") if active else _("Deactivated."), "success")
     return redirect(url_for("people.person", user_id=user_id))

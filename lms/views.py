@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms import accounts, audit
+from lms import accounts, audit, sessions
 from lms.extensions import db, limiter
 from lms.forms import (
     ChangePasswordForm,
@@ -78,7 +78,7 @@ def login():
             db.session.commit()
             flash(_("Wrong e-mail or password."), "danger")
         else:
-            login_user(user, remember=form.remember.data)
+            sessions.sign_in(db.session, user, remember=form.remember.data)
             audit.record(db.session, "auth.login", user, actor=user)
             db.session.commit()
             target = request.args.get("next")
@@ -89,11 +89,22 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out (a POST with a CSRF token, so no link can sign a person out)."""
+    """Sign out (a POST with a CSRF token, so no link can sign a person out); this browser's cookies die with it."""
     audit.record(db.session, "auth.logout", current_user)
+    sessions.sign_out(db.session)
     db.session.commit()
-    logout_user()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("lms.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every sign-in of the person, in every browser and remembered device, this one too."""
+    sessions.end_everywhere(db.session, current_user, "auth.logout_everywhere")
+    logout_user()
+    db.session.commit()
+    flash(_("You have signed out everywhere."), "info")
     return redirect(url_for("lms.login"))
 
 
@@ -141,6 +152,7 @@ def _set_password_from_link(token: str, max_age: int, action: str, purpose: str)
     form = SetPasswordForm()
     if form.validate_on_submit():
         accounts.set_password(user, form.password.data)
+        sessions.end_all(db.session, user)
         audit.record(db.session, action, user, actor=user)
         db.session.commit()
         flash(_("Your password is saved. You can sign in now."), "success")
@@ -166,6 +178,7 @@ def profile():
             password_form.current.errors.append(_("This is not your current password."))
         else:
             accounts.set_password(current_user, password_form.password.data)
+            sessions.end_all(db.session, current_user, keep=current_user.session_key)
             audit.record(db.session, "auth.password_changed", current_user)
             db.session.commit()
             login_user(current_user._get_current_object())  # this browser stays in; the others are out

@@ -196,7 +196,7 @@ def test_deactivate_and_reactivate(client, auth, officer, *, make, units, db):
     client.post(f"/office/people/{officer.id}/active", data={"active": "0"})
     db.session.expire_all()
     assert db.session.get(User, officer.id).active is True
-    assert _actions(db)[-2:] == ["people.deactivate", "people.reactivate"]
+    assert _actions(db)[-3:] == ["people.deactivate", "people.sessions_ended", "people.reactivate"]
 
 
 def _upload(client, name: str, data: bytes | None = None):

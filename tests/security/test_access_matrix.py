@@ -51,6 +51,7 @@ MATRIX = {
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
     "POST /logout": SIGNED_IN,
+    "POST /logout/everywhere": SIGNED_IN,
     "GET /password/forgot": EVERYONE,
     "POST /password/forgot": EVERYONE,
     "GET /password/reset/<token>": EVERYONE,
@@ -193,6 +194,7 @@ LAST = (
     "POST /office/certificates/<int:cert_id>/revoke",
     "POST /office/people/<int:user_id>/active",
     "POST /logout",
+    "POST /logout/everywhere",
 )
 
 
@@ -286,7 +288,7 @@ def test_access(app, world, key):
         response = world.clients[role].open(url, method=method, data=FORM.get(key))
         got[role] = _outcome(response, role != "anonymous", probe=MATRIX[key][0] == PROBE)
         response.close()
-    if key == "POST /logout":
+    if key in ("POST /logout", "POST /logout/everywhere"):
         sign_in(world)  # for the tests that follow
     expected = dict(zip(ROLES, MATRIX[key], strict=True))
     for role, want in expected.items():
