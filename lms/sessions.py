@@ -23,7 +23,7 @@ from flask import Flask, current_app, flash, request
 from flask import session as browser_session
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lms import audit
@@ -38,9 +38,12 @@ _LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember_seconds")
 
 
 def init_app(app: Flask) -> None:
-    """Load the person of a live sign-in on every request."""
+    """Load the person of a live sign-in on every request; clear ended sign-ins away every hour."""
+    from lms.scheduler import register_job
+
     login_manager.user_loader(load_user)
     user_loaded_from_cookie.connect(_bind_restored_session, app)
+    register_job(app, "sessions.clear_ended", _clear_ended_job, seconds=3600)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,34 @@ def sign_in(session: Session, user: User, remember: bool) -> UserSession:
     user.session_key = row.id
     login_user(user, remember=remember)
     return row
+
+
+def clear_ended(session: Session, now: datetime | None = None) -> int:
+    """Delete the sign-ins that can no longer be used, so people who never come back leave no rows.
+
+    Past the longest lifetime every sign-in has ended; one without "remember me" ends after
+    ``ADAL_SESSION_MAX_HOURS`` or the longest idle time. A remembered office sign-in idle for longer
+    waits for the first rule (which limits apply depends on roles, and it is refused meanwhile).
+    """
+    now = now or utcnow()
+    config = current_app.config
+    longest = max(timedelta(days=config["ADAL_REMEMBER_DAYS"]), timedelta(hours=config["ADAL_SESSION_MAX_HOURS"]))
+    idle = timedelta(minutes=max(config["ADAL_IDLE_MINUTES_OFFICE"], config["ADAL_IDLE_MINUTES_LEARNER"]))
+    plain = and_(
+        UserSession.remember.is_(False),
+        or_(
+            UserSession.created_at < now - timedelta(hours=config["ADAL_SESSION_MAX_HOURS"]),
+            UserSession.last_seen_at < now - idle,
+        ),
+    )
+    return session.execute(delete(UserSession).where(or_(UserSession.created_at < now - longest, plain))).rowcount
+
+
+def _clear_ended_job() -> None:
+    cleared = clear_ended(db.session)
+    db.session.commit()
+    if cleared:
+        current_app.logger.info("cleared %d ended sign-ins", cleared)
 
 
 def sign_out(session: Session) -> None:

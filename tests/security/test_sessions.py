@@ -261,3 +261,22 @@ def test_limits(office, remember, idle_for, age, ended):
     now = START
     limits = sessions.limits_for(CONFIG, office, remember)
     assert sessions.why_ended(limits, now - age, now - idle_for, now) == ended
+
+
+def test_ended_sign_ins_are_cleared_away_and_live_ones_kept(app, db, make):
+    """The hourly job: people who never come back leave no rows (defaults: 30 days, 12 h, 480 min idle)."""
+    person = make.user()
+    now = START
+    rows = {
+        "live": (False, now - timedelta(hours=1), now - timedelta(minutes=5)),
+        "idle too long": (False, now - timedelta(hours=10), now - timedelta(hours=9)),
+        "too old": (False, now - timedelta(hours=13), now - timedelta(minutes=5)),
+        "remembered": (True, now - timedelta(days=20), now - timedelta(days=19)),
+        "remembered too long": (True, now - timedelta(days=31), now - timedelta(minutes=5)),
+    }
+    for key, (remember, created, seen) in rows.items():
+        db.session.add(UserSession(id=key, user_id=person.id, remember=remember, created_at=created, last_seen_at=seen))
+    db.session.commit()
+    assert sessions.clear_ended(db.session, now) == 3
+    db.session.commit()
+    assert set(db.session.scalars(select(UserSession.id))) == {"live", "remembered"}
