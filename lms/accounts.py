@@ -4,24 +4,24 @@ import threading
 import uuid
 
 from flask import current_app, url_for
+from flask_babel import get_locale
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.database import utcnow
 from lms.models import OutboxMessage, OutboxStatus, User, password_fingerprint
 from lms.outbox import enqueue_email, render_email
 
-MIN_PASSWORD_LENGTH = 10
 #: One password hash at a time in a process: scrypt takes 32 MB and a core for ~60 ms, and the load
 #: benchmark's sign-ins on four threads at once took a gunicorn worker's peak from 150 MB to 280 MB.
 #: The hash releases the GIL, so the worker's other threads go on serving pages meanwhile.
 _HASHING = threading.Lock()
 
 
-def find_user_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+def find_user_by_email(session: Session, email: str, *options) -> User | None:
+    return session.scalar(select(User).where(User.email == (email or "").strip().lower()).options(*options))
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -95,10 +95,22 @@ def password_link(user: User, endpoint: str = "lms.reset_password") -> str:
     return base + url_for(endpoint, token=make_password_token(user, PURPOSES[endpoint]))
 
 
-def send_password_reset(session: Session, user: User) -> None:
-    """Queue a reset e-mail (the form is rate-limited, so this cannot flood an inbox)."""
-    link = password_link(user)
-    enqueue_email(session, user, "reset_password", f"reset:{user.id}:{uuid.uuid4().hex}", link=link)
+def request_password_reset(session: Session, email: str) -> User | None:
+    """Queue a reset e-mail if ``email`` is an active person's; returns that person, else ``None``.
+
+    An unknown address costs the same: the same e-mail, with a signed link, is written for a
+    stand-in and thrown away, and the person's roles are not loaded, so the time of the answer
+    does not tell which addresses have an account. (The form is rate-limited, so this cannot
+    flood an inbox.)
+    """
+    user = find_user_by_email(session, email, lazyload(User.roles))
+    known = user is not None and user.active
+    person = user if known else User(id=0, email=email, full_name="", locale=str(get_locale()))
+    link = password_link(person)
+    message = enqueue_email(session, person, "reset_password", f"reset:{person.id}:{uuid.uuid4().hex}", link=link)
+    if not known:
+        session.expunge(message)
+    return user if known else None
 
 
 def send_invitation(session: Session, user: User) -> None:

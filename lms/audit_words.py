@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         ("auth.logout", _l("%(actor)s signed out")),
         ("auth.logout_everywhere", _l("%(actor)s signed out everywhere, ending %(count)s sessions")),
         ("auth.reset_requested", _l("%(actor)s asked for a password reset link")),
+        ("auth.reset_unknown", _l("Someone asked for a reset link for %(email)s, which no active account has")),
         ("auth.password_reset", _l("%(actor)s set a new password through a reset link")),
         ("auth.invitation_accepted", _l("%(actor)s accepted the invitation and chose a password")),
         ("auth.password_changed", _l("%(actor)s changed their password")),

@@ -29,8 +29,8 @@ from lms.models import OrgUnit, PersonKind, Role, User, UserRole
 from lms.office_settings import DEFAULT_CONTACTS
 
 DEMO_DOMAIN = "demo.metu.kz"
-LEARNER_PASSWORD = "adal-learner"  # noqa: S105 (demo only, printed for the newcomer)
-HEAD_PASSWORD = "adal-head"  # noqa: S105 (demo only, printed for the newcomer)
+LEARNER_PASSWORD = "adal-demo-learner"  # noqa: S105 (demo only, printed for the newcomer)
+HEAD_PASSWORD = "adal-demo-head"  # noqa: S105 (demo only, printed for the newcomer)
 #: Where the academic year began, in days before the seeding: the demo stays "mid-semester" whenever it runs.
 YEAR_STARTED_DAYS = 91
 STUDENTS_PER_DEPARTMENT = 40
@@ -52,14 +52,21 @@ OFFICE_ACCOUNTS = [
         "officer@demo.metu.kz",
         DEFAULT_CONTACTS["officer"]["ru"],
         Role.OFFICER,
-        "adal-officer",
+        "adal-demo-officer",
         "ru",
         "Комплаенс-офицер",
     ),
     OfficeAccount(
-        "author@demo.metu.kz", "Ким Ольга Викторовна", Role.AUTHOR, "adal-author", "ru", "Методист комплаенс-службы"
+        "author@demo.metu.kz",
+        "Ким Ольга Викторовна",
+        Role.AUTHOR,
+        "adal-demo-author",
+        "ru",
+        "Методист комплаенс-службы",
     ),
-    OfficeAccount("admin@demo.metu.kz", "Абенов Данияр Серікұлы", Role.ADMIN, "adal-admin", "kk", "Жүйелік әкімші"),
+    OfficeAccount(
+        "admin@demo.metu.kz", "Абенов Данияр Серікұлы", Role.ADMIN, "adal-demo-admin", "kk", "Жүйелік әкімші"
+    ),
 ]
 
 UNITS = [

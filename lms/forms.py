@@ -1,13 +1,14 @@
 """Forms of the platform pages; Flask-WTF adds the CSRF token to each."""
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from lms.accounts import MIN_PASSWORD_LENGTH
 from lms.config import LOCALES
 from lms.i18n import LANGUAGE_NAMES
+from lms.passwords import MIN_LENGTH, password_problems
 
 LANGUAGE_CHOICES = [SelectChoice(code, LANGUAGE_NAMES[code]) for code in LOCALES]
 
@@ -25,12 +26,29 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    """A new password, held to ``lms.passwords``; ``person`` (default: who is signed in) may not
+    use their own name or address in it."""
+
+    #: For the hint under the field.
+    min_length = MIN_LENGTH
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
     )
     submit = SubmitField(_l("Save the password"))
+
+    def __init__(self, *args, person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if person is None and current_user.is_authenticated:
+            person = current_user
+        self.person = person
+
+    def validate_password(self, field) -> None:
+        personal = (self.person.email, self.person.full_name) if self.person is not None else ()
+        problems = password_problems(field.data or "", personal)
+        if problems:
+            raise ValidationError(problems[0])
 
 
 class ChangePasswordForm(SetPasswordForm):

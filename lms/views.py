@@ -112,14 +112,15 @@ def logout_everywhere():
 @limiter.limit("5 per hour", methods=["POST"])
 @limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_email)
 def forgot_password():
-    """Ask for a reset link; the answer is the same whether the address is known or not."""
+    """Ask for a reset link; the answer, and its time, are the same whether the address is known or not."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = accounts.find_user_by_email(db.session, form.email.data)
-        if user is not None and user.active:
-            accounts.send_password_reset(db.session, user)
+        user = accounts.request_password_reset(db.session, form.email.data)
+        if user is not None:
             audit.record(db.session, "auth.reset_requested", user, actor=user)
-            db.session.commit()
+        else:
+            audit.record(db.session, "auth.reset_unknown", details={"email": form.email.data.strip().lower()[:254]})
+        db.session.commit()
         flash(_("If this address belongs to an account, a link to set a new password is on its way."), "info")
         return redirect(url_for("lms.login"))
     return render_template("lms/forgot_password.html", form=form)
