@@ -150,7 +150,7 @@ def _set_password_from_link(token: str, max_age: int, action: str, purpose: str)
             "invalid": _("This link is not valid. Check that you copied it whole, or ask for a new one."),
         }
         return render_template("lms/link_error.html", message=reasons[error.reason]), 400
-    form = SetPasswordForm()
+    form = SetPasswordForm(person=user)
     if form.validate_on_submit():
         accounts.set_password(user, form.password.data)
         sessions.end_all(db.session, user)

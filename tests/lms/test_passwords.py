@@ -84,14 +84,15 @@ def test_reset_link_refuses_a_weak_password(app, client, make, db):
     assert client.post(link, data={"password": STRONG, "confirm": STRONG}).status_code == 302
 
 
-def test_invitation_refuses_a_weak_password(app, client, make, db):
-    person = make.user(password=False)
+def test_invitation_refuses_a_weak_password_and_ones_own_name(app, client, make, db):
+    person = make.user(password=False, full_name="Petrov Ivan", email="ivan.petrov@example.kz")
     with app.test_request_context():
         link = accounts.password_link(person, "lms.accept_invitation").removeprefix("http://adal.test")
     page = client.get(link)
     assert b"At least 12 characters" in page.data
-    response = client.post(link, data={"password": "iloveyou2024", "confirm": "iloveyou2024"})
-    assert response.status_code == 200 and b"common" in response.data
+    for weak in ("iloveyou2024", "Ivan.Petrov.2024"):
+        response = client.post(link, data={"password": weak, "confirm": weak})
+        assert response.status_code == 200 and b"common" in response.data
     assert db.session.get(type(person), person.id).password_hash is None
     assert client.post(link, data={"password": STRONG, "confirm": STRONG}).status_code == 302
 
