@@ -57,7 +57,7 @@ class _Signer:
 
     def _signature(self, payload: bytes, bound_to: str) -> bytes:
         signed = f"{bound_to}\0".encode() + payload if bound_to else payload
-        return hmac.new(self.key, signed, hashlib.sha256).digest()[:16]
+        return hmac.digest(self.key, signed, "sha256")[:16]
 
 
 def _signer(purpose: str) -> _Signer:
