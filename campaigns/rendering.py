@@ -25,8 +25,8 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
 )  # raw HTML shown as text, as in lessons
 _PLACEHOLDER_MARK = "ADALPH{}X"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-#: A value that may go into a tag as it is: whatever precedes it there, it cannot make the
-#: address's scheme ``javascript:`` or ``data:``.
+#: A value that may go into a tag as it is (as may an empty one): whatever surrounds it there,
+#: it cannot make the address's scheme ``javascript:`` or ``data:``.
 _WEB_ADDRESS = ("http://", "https://")
 
 
@@ -76,7 +76,7 @@ class CompiledMessage:
     #: The body's sanitized HTML, without the office's footer.
     body: str
     footer_html: str
-    #: Placeholders inside a tag: a value there that is not a web address is sanitized again.
+    #: Placeholders inside a tag: a value there, unless empty or a web address, has the body sanitized again.
     in_attributes: frozenset[str]
 
     def fill(self, values: dict) -> tuple[str, str, str]:
@@ -88,7 +88,8 @@ class CompiledMessage:
             subject = subject.replace(token, _CONTROL.sub(" ", value))
             text = text.replace(token, value)
             body = body.replace(token, html.escape(value, quote=True))
-        if any(not str(values.get(name, "")).startswith(_WEB_ADDRESS) for name in self.in_attributes):
+        in_tags = (str(values.get(name, "")) for name in self.in_attributes)
+        if any(value and not value.startswith(_WEB_ADDRESS) for value in in_tags):
             body = nh3.clean(body, link_rel="noopener noreferrer")
         page = f"<!doctype html><html><body>{body}<hr>{self.footer_html}</body></html>"
         return " ".join(subject.split()), text, page

@@ -75,6 +75,13 @@ def test_values_in_a_title_are_escaped_and_addresses_at_the_end_of_a_link_are_ke
     assert 'href="https://metu.kz/https://adal.test/learning"' in html
 
 
+@pytest.mark.parametrize("value", ["", "https://adal.test/learning"])
+def test_a_value_kept_as_it_is_cannot_complete_a_script_address(value):
+    body = "[x](java{link}script:alert(1)) [y]({link}javascript:alert(1)) [z](javascript:{link})"
+    _s, _t, html = compile_message("s", body, "", "").fill({"link": value})
+    assert not _JAVASCRIPT_HREF.search(html), html
+
+
 def test_placeholders_only_in_text_cost_no_second_sanitizing():
     """Names in the text are escaped like any text: 20,000 recipients stay 20,000 replacements."""
     assert compile_message("s", "Dear **{name}**, [the course]({link}).", "", "").in_attributes == {"link"}
