@@ -64,7 +64,7 @@ def register_blueprints(app: Flask) -> None:
     import campaigns
     import courses
     import dashboard
-    from lms import audit_views, health, mailbox_views, people_views, unit_views, views
+    from lms import audit_views, health, mailbox_views, people_views, two_factor_views, unit_views, views
     from lms.models import Role
     from lms.navigation import add_nav_item
 
@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     courses.init_app(app)
     campaigns.init_app(app)
     mailbox_views.init_app(app)
+    two_factor_views.init_app(app)  # the code after the password, enrolment, the administrator's reset
     health.init_app(app)  # /healthz, /readyz, /metrics and the office's system status
 
 

@@ -28,7 +28,6 @@ def init_app(app: Flask) -> None:
     add_action_group(app, "settings", _l("Office settings"))
     add_action_group(app, EXPORTS, _l("Exports"))
     for action, template in (
-        ("auth.login", _l("%(actor)s signed in")),
         ("auth.login_failed", _l("Someone failed to sign in as %(email)s")),
         ("auth.logout", _l("%(actor)s signed out")),
         ("auth.logout_everywhere", _l("%(actor)s signed out everywhere, ending %(count)s sessions")),
@@ -37,6 +36,14 @@ def init_app(app: Flask) -> None:
         ("auth.password_reset", _l("%(actor)s set a new password through a reset link")),
         ("auth.invitation_accepted", _l("%(actor)s accepted the invitation and chose a password")),
         ("auth.password_changed", _l("%(actor)s changed their password")),
+    ):
+        add_sentence(app, action, template, "auth")
+    add_sentence(app, "auth.login", _signed_in, "auth")
+    for action, template in (
+        ("two_factor.enrolled", _l("%(actor)s turned on two-step sign-in")),
+        ("two_factor.failed", _second_factor_refused),
+        ("two_factor.recovery_codes", _l("%(actor)s made new recovery codes")),
+        ("two_factor.reset", _l("%(actor)s reset the second factor of %(target)s: %(reason)s")),
     ):
         add_sentence(app, action, template, "auth")
     add_sentence(
@@ -107,3 +114,17 @@ def _scope(details: dict):
     if details.get("scope_unit"):
         return _l("%(actor)s made %(target)s %(role)s of %(unit)s only")
     return _l("%(actor)s made %(target)s %(role)s of the whole university")
+
+
+def _signed_in(details: dict):
+    if details.get("second_factor") == "recovery":
+        return _l("%(actor)s signed in with a recovery code (%(left)s left)")
+    if details.get("second_factor") == "code":
+        return _l("%(actor)s signed in with a code from their authenticator app")
+    return _l("%(actor)s signed in")
+
+
+def _second_factor_refused(details: dict):
+    if details.get("reason") == "replayed":
+        return _l("Someone gave a code of %(target)s that was used already")
+    return _l("Someone gave a wrong second-factor code for %(target)s")

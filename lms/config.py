@@ -24,9 +24,9 @@ def use_shipped_time_zones() -> None:
     zoneinfo.ZoneInfo.clear_cache()
 
 
-def _secret_key(instance_path: Path) -> str:
-    """Read the secret key from ``instance/secret_key``, creating it once on first start."""
-    path = instance_path / "secret_key"
+def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
+    """Read a secret key from ``instance/<name>``, creating it once on first start."""
+    path = instance_path / name
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
@@ -43,9 +43,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "ADAL_DATABASE_URL", f"sqlite:///{instance / 'adal.sqlite3'}"
     )
     secret = overrides.get("SECRET_KEY") or env.get("ADAL_SECRET_KEY") or _secret_key(instance)
+    #: Encrypts the authenticator secrets: kept outside the database, so a dump alone reveals none.
+    totp_key = overrides.get("ADAL_TOTP_KEY") or env.get("ADAL_TOTP_KEY") or _secret_key(instance, "totp_key")
     base_url = env.get("ADAL_BASE_URL", "http://127.0.0.1:5000")
     config = {
         "SECRET_KEY": secret,
+        "ADAL_TOTP_KEY": totp_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "ADAL_BASE_URL": base_url.rstrip("/"),
@@ -59,6 +62,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "ADAL_WEEKLY_CAP": int(env.get("ADAL_WEEKLY_CAP", "2")),
         "ADAL_LOGIN_LIMIT": env.get("ADAL_LOGIN_LIMIT", "10 per minute"),
         "ADAL_VERIFY_LIMIT": env.get("ADAL_VERIFY_LIMIT", "30 per minute"),
+        #: Anyone with a role must sign in with a second factor (``lms.two_factor``); off only in tests.
+        "ADAL_TWO_FACTOR_REQUIRED": env.get("ADAL_TWO_FACTOR_REQUIRED", "1") != "0",
+        #: Tries at the sign-in code, per address and per person: a code has a million values.
+        "ADAL_TWO_FACTOR_LIMIT": env.get("ADAL_TWO_FACTOR_LIMIT", "5 per minute;30 per hour"),
         #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to believe (0: none).
         "ADAL_PROXY_HOPS": int(env.get("ADAL_PROXY_HOPS", "0")),
         #: A bearer token that opens /metrics to a scraper on another machine (empty: loopback only).

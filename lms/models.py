@@ -218,3 +218,30 @@ class SchedulerLease(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: The holder's last heartbeat: when it last took or renewed the lease.
     renewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TwoFactor(db.Model):
+    """A person's authenticator app (TOTP, ``lms.two_factor``): the second factor after the password."""
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    #: The base32 secret, encrypted with ``ADAL_TOTP_KEY`` (kept outside the database).
+    secret: Mapped[str] = mapped_column(String(255))
+    #: ``None`` while enrolling: the first right code from the app turns it on.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The time step (30 s) of the last code accepted: a code of that step or an earlier one is refused.
+    last_step: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app, for a person who lost it."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: HMAC-SHA256 of the code keyed with ``ADAL_TOTP_KEY``: a database dump alone cannot test guesses.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,11 +2,14 @@
 
 from functools import wraps
 
-from flask import abort, g
+from flask import abort, flash, g, redirect, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, false, or_, select, true
 
+from lms import two_factor
+from lms.extensions import db
 from lms.models import OrgUnit, Role, User
 
 ROLE_LABELS = {
@@ -19,7 +22,8 @@ ROLE_LABELS = {
 def require_role(*roles: str):
     """Let a view through only for people holding one of ``roles`` (admins always pass).
 
-    A person without it gets the 403 page naming the role that is missing.
+    A person without it gets the 403 page naming the role that is missing; one with it but without
+    the second factor their role requires is sent to set it up (every office page passes here).
     """
 
     def decorator(view):
@@ -29,6 +33,9 @@ def require_role(*roles: str):
             if not current_user.has_role(*roles):
                 g.missing_roles = [ROLE_LABELS.get(r, r) for r in roles]
                 abort(403)
+            if two_factor.enrolment_needed(db.session, current_user):
+                flash(_("Office pages need two-step sign-in: set it up to continue."), "warning")
+                return redirect(url_for("two_factor.setup"))
             return view(*args, **kwargs)
 
         return wrapped

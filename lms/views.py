@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms import accounts, audit, sessions
+from lms import accounts, audit, sessions, two_factor, two_factor_views
 from lms.extensions import db, limiter
 from lms.forms import (
     ChangePasswordForm,
@@ -77,6 +77,8 @@ def login():
             audit.record(db.session, "auth.login_failed", details={"email": form.email.data.strip().lower()[:254]})
             db.session.commit()
             flash(_("Wrong e-mail or password."), "danger")
+        elif two_factor.enrolled(db.session, user):  # not signed in until the code is right too
+            return two_factor_views.ask_for_code(user, form.remember.data, request.args.get("next"))
         else:
             sessions.sign_in(db.session, user, remember=form.remember.data)
             audit.record(db.session, "auth.login", user, actor=user)

@@ -44,6 +44,9 @@ def app(database_url, tmp_path_factory):
             "ADAL_BASE_URL": "http://adal.test",
             "ADAL_STORAGE_PATH": str(storage),
             "SERVER_NAME": None,
+            # Signing in with a code is tested in tests/security/test_two_factor.py; elsewhere the
+            # office signs in with the password alone.
+            "ADAL_TWO_FACTOR_REQUIRED": False,
             # Messages built outside a request (CLI, jobs, validation) read in English in tests;
             # visitors still default to Kazakh (see test_visitors_default_to_kazakh).
             "BABEL_DEFAULT_LOCALE": "en",

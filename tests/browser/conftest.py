@@ -35,6 +35,7 @@ def live_app(app, database_url):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test-secret",
             "ADAL_STORAGE_PATH": app.config["ADAL_STORAGE_PATH"],
+            "ADAL_TWO_FACTOR_REQUIRED": False,
         }
     )
     yield live

@@ -45,6 +45,8 @@ COURSE_FILE = (LOGIN, OK, 404, OK, OK, OK, OK)
 #: /metrics answers anyone on the machine itself (the test client's 127.0.0.1) and 404s others
 #: without the token (tests/lms/test_health.py asks from another address).
 LOOPBACK = (PUBLIC,) * 7
+#: Only administrators (resetting a person's second factor).
+ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 403, OK)
 
 MATRIX = {
     "GET /": SIGNED_IN,
@@ -62,6 +64,11 @@ MATRIX = {
     "POST /profile": SIGNED_IN,
     "GET /profile/email": SIGNED_IN,
     "POST /profile/email": SIGNED_IN,
+    # The code after the password: without a password just given, everyone is sent to the sign-in page.
+    "GET /login/code": SIGNED_IN,
+    "POST /login/code": SIGNED_IN,
+    "GET /profile/two-factor": SIGNED_IN,
+    "POST /profile/two-factor": SIGNED_IN,
     "POST /language": EVERYONE,
     "GET /static/<path:filename>": EVERYONE,
     "GET /bootstrap/static/<path:filename>": EVERYONE,
@@ -117,6 +124,7 @@ MATRIX = {
     "GET /office/people/<int:user_id>": OFFICE_PERSON,
     "POST /office/people/<int:user_id>": OFFICE_PERSON,
     "POST /office/people/<int:user_id>/active": OFFICE_PERSON,
+    "POST /office/people/<int:user_id>/two-factor/reset": ADMIN_ONLY,
     "GET /office/people/import": OFFICE,
     "POST /office/people/import": OFFICE,
     "GET /office/people/import/<token>": OWN_IMPORT,
