@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
         ("two_factor.enrolled", _l("%(actor)s turned on two-step sign-in")),
         ("two_factor.failed", _second_factor_refused),
         ("two_factor.recovery_codes", _l("%(actor)s made new recovery codes")),
+        ("two_factor.turned_off", _l("%(actor)s turned off two-step sign-in")),
         ("two_factor.reset", _l("%(actor)s reset the second factor of %(target)s: %(reason)s")),
     ):
         add_sentence(app, action, template, "auth")

@@ -11,6 +11,12 @@ class CodeForm(FlaskForm):
     submit = SubmitField(_l("Continue"))
 
 
+class TurnOffForm(CodeForm):
+    """For a learner, who may do without (the office may not)."""
+
+    submit = SubmitField(_l("Turn two-step sign-in off"))
+
+
 class ResetForm(FlaskForm):
     """Why a person's second factor is removed: kept in the audit log."""
 

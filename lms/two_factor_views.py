@@ -19,7 +19,7 @@ from lms.models import Role, User, password_fingerprint
 from lms.navigation import add_nav_item
 from lms.permissions import require_role
 from lms.security import is_safe_next
-from lms.two_factor_forms import CodeForm, ResetForm
+from lms.two_factor_forms import CodeForm, ResetForm, TurnOffForm
 
 bp = Blueprint("two_factor", __name__)
 
@@ -106,7 +106,7 @@ def code():
 @login_required
 @limiter.limit(_code_limit, methods=["POST"], key_func=_signed_in_person)
 def setup():
-    """Turn the second factor on (scan, then a first code), or, once on, make new recovery codes."""
+    """Turn the second factor on (scan, then a first code); once on, make new recovery codes or turn it off."""
     form = CodeForm()
     state = two_factor.status(db.session, current_user)
     if state is not None and state.confirmed_at is not None:
@@ -131,21 +131,37 @@ def setup():
 
 
 def _enrolled(form: CodeForm, state):
-    """The second factor is on: new recovery codes for a right code (the old ones stop working)."""
-    if form.validate_on_submit():
-        try:
-            two_factor.use_code(db.session, current_user, form.code.data)
-        except two_factor.CodeRefused as refused:
-            audit.record(db.session, "two_factor.failed", current_user, details={"reason": refused.reason})
+    """The second factor is on: new recovery codes for a right code (the old ones stop working);
+    a person whose role does not require it may turn it off the same way."""
+    off_form = None if two_factor.required_for(current_user) else TurnOffForm(prefix="off")
+    if off_form is not None and off_form.submit.data:
+        if _code_accepted(off_form):
+            two_factor.reset(db.session, current_user)
+            audit.record(db.session, "two_factor.turned_off", current_user)
             db.session.commit()
-            form.code.errors.append(_refusal(refused))
-        else:
-            codes = two_factor.new_recovery_codes(db.session, current_user)
-            audit.record(db.session, "two_factor.recovery_codes", current_user)
-            db.session.commit()
-            return render_template("lms/two_factor/recovery_codes.html", codes=codes)
+            flash(_("Two-step sign-in is off."), "info")
+            return redirect(url_for("lms.profile"))
+    elif _code_accepted(form):
+        codes = two_factor.new_recovery_codes(db.session, current_user)
+        audit.record(db.session, "two_factor.recovery_codes", current_user)
+        db.session.commit()
+        return render_template("lms/two_factor/recovery_codes.html", codes=codes)
     left = two_factor.recovery_codes_left(db.session, current_user)
-    return render_template("lms/two_factor/enrolled.html", form=form, state=state, left=left)
+    return render_template("lms/two_factor/enrolled.html", form=form, off_form=off_form, state=state, left=left)
+
+
+def _code_accepted(form: CodeForm) -> bool:
+    """True for a right code of the signed-in person in a submitted ``form``; a refusal is audited and shown."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        two_factor.use_code(db.session, current_user, form.code.data)
+    except two_factor.CodeRefused as refused:
+        audit.record(db.session, "two_factor.failed", current_user, details={"reason": refused.reason})
+        db.session.commit()
+        form.code.errors.append(_refusal(refused))
+        return False
+    return True
 
 
 @bp.route("/office/people/<int:user_id>/two-factor/reset", methods=["POST"])

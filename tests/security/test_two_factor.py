@@ -198,6 +198,26 @@ def test_new_recovery_codes_replace_the_old_ones(client, db, make, clock):
     assert _code(client, new[0]).status_code == 302
 
 
+def test_a_learner_may_turn_it_off_with_a_code_and_the_office_may_not(client, db, make, browser, required, clock):
+    learner = make.user()
+    phone, _codes = _enrol(client, learner)
+    clock.shift(STEP)
+    response = client.post("/profile/two-factor", data={"off-code": phone.now(), "off-submit": "y"})
+    assert response.headers["Location"] == "/profile"
+    assert db.session.get(TwoFactor, learner.id) is None
+    assert [e.actor_id for e in _events(db, "two_factor.turned_off")] == [learner.id]
+    client.post("/logout")
+    assert _password(client, learner) == "/", "the password alone again"
+
+    officer = make.user(roles=[Role.OFFICER])
+    office = browser()
+    phone, _codes = _enrol(office, officer)
+    assert "Turn two-step sign-in off" not in office.get("/profile/two-factor").text
+    clock.shift(STEP)
+    office.post("/profile/two-factor", data={"off-code": phone.now(), "off-submit": "y"})
+    assert db.session.get(TwoFactor, officer.id).confirmed_at is not None
+
+
 def test_the_wait_for_the_code_is_short(client, db, make, browser, clock):
     learner = make.user()
     phone, _codes = _enrol(browser(), learner)
