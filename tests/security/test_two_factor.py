@@ -5,6 +5,7 @@ time is frozen and moved by whole 30-second steps.
 """
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -13,8 +14,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from lms import audit
-from lms.models import AuditEvent, RecoveryCode, Role, TwoFactor, UserRole, UserSession
+from lms import audit, two_factor
+from lms.models import AuditEvent, RecoveryCode, Role, TwoFactor, User, UserRole, UserSession
 from tests import factories
 
 START = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
@@ -196,6 +197,45 @@ def test_new_recovery_codes_replace_the_old_ones(client, db, make, clock):
     _password(client, learner)
     assert _code(client, old[0]).status_code == 200
     assert _code(client, new[0]).status_code == 302
+
+
+@pytest.mark.parametrize(("offset", "accepted"), [(-2, False), (-1, True), (0, True), (1, True), (2, False)])
+def test_a_code_matches_its_own_step_within_one_step_of_drift(offset, accepted):
+    phone = pyotp.TOTP(pyotp.random_base32())
+    step = phone.timecode(START)
+    code = phone.at(START + offset * STEP)
+    assert two_factor.matching_step(phone.secret, code, START) == (step + offset if accepted else None)
+
+
+@pytest.mark.postgres_only
+def test_two_simultaneous_sign_ins_with_one_code_let_one_in(app, db, make):
+    learner = make.user()
+    phone = pyotp.TOTP(two_factor.pending_secret(db.session, learner))
+    two_factor.confirm_enrolment(db.session, learner, phone.at(START), now=START)
+    db.session.commit()
+    code, outcomes, barrier = phone.at(START + STEP), [], threading.Barrier(2)
+
+    def sign_in():
+        from lms.extensions import db as ext_db
+
+        with app.app_context():
+            mine = ext_db.session.get(User, learner.id)
+            barrier.wait()
+            try:
+                outcomes.append(two_factor.use_code(ext_db.session, mine, code, now=START + STEP))
+                ext_db.session.commit()
+            except two_factor.CodeRefused as refused:
+                ext_db.session.rollback()
+                outcomes.append(refused.reason)
+            finally:
+                ext_db.session.remove()
+
+    threads = [threading.Thread(target=sign_in) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["code", "replayed"]
 
 
 def test_a_learner_may_turn_it_off_with_a_code_and_the_office_may_not(client, db, make, browser, required, clock):
