@@ -108,7 +108,8 @@ def test_enrolment_shows_a_qr_code_and_turns_on_with_a_first_right_code(client, 
     hashes = db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == learner.id)).all()
     assert len(hashes) == 10 and not {c.replace("-", "") for c in codes} & set(hashes)
     assert [e.target_id for e in _events(db, "two_factor.enrolled")] == [str(learner.id)]
-    assert "On since" in client.get("/profile/two-factor").get_data(as_text=True)  # the codes are not shown again
+    page = client.get("/profile/two-factor").get_data(as_text=True)
+    assert "On since" in page and "10 unused recovery codes are left" in page and codes[0] not in page
 
 
 def test_enrolling_ends_the_sign_ins_made_with_the_password_alone(client, db, make, browser, clock):
