@@ -2,8 +2,7 @@
 
 from functools import wraps
 
-from flask import abort, flash, g, redirect, url_for
-from flask_babel import gettext as _
+from flask import abort, g, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, false, or_, select, true
@@ -34,8 +33,7 @@ def require_role(*roles: str):
                 g.missing_roles = [ROLE_LABELS.get(r, r) for r in roles]
                 abort(403)
             if two_factor.enrolment_needed(db.session, current_user):
-                flash(_("Office pages need two-step sign-in: set it up to continue."), "warning")
-                return redirect(url_for("two_factor.setup"))
+                return redirect(url_for("two_factor.setup"))  # which says why
             return view(*args, **kwargs)
 
         return wrapped

@@ -294,7 +294,7 @@ def test_the_office_cannot_open_office_pages_before_enrolling(client, db, make, 
     for page in pages:
         response = client.get(page)
         assert response.status_code == 302 and response.headers["Location"] == "/profile/two-factor", page
-    assert "Office pages need two-step sign-in" in client.get("/profile/two-factor").get_data(as_text=True)
+    assert "Your role in the office needs two-step sign-in" in client.get("/profile/two-factor").get_data(as_text=True)
     assert client.get("/learning").status_code == 200, "their own learning stays open"
 
     phone = pyotp.TOTP(_secret_on(client.get("/profile/two-factor").text))
