@@ -168,7 +168,7 @@ def people_import_command(file: str, dry_run: bool, only_valid: bool, language: 
     # Invitation links are built with url_for, which needs a request to know the site.
     with app.test_request_context(base_url=app.config["ADAL_BASE_URL"]), force_locale(language):
         try:
-            columns, body = people_import.read_table(Path(file).read_bytes())
+            columns, body = people_import.read_table(Path(file).read_bytes(), Path(file).name)
         except people_import.ImportFileError as error:
             raise click.ClickException(str(error)) from error
         with click.progressbar(length=len(body), label=_("Checking rows")) as bar:

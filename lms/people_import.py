@@ -6,6 +6,7 @@ share them; applying writes in the caller's transaction (the caller commits once
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -14,9 +15,10 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from typing import BinaryIO, TextIO
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -93,6 +95,12 @@ LANGUAGE_ALIASES = {
 EMAIL_RE = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+$")
 MAX_LENGTHS = {"email": 254, "full_name": 200, "group": 64, "position": 128}
 XLSX_MAGIC = b"PK\x03\x04"
+#: The most data rows and columns a file may have: the office's real files are tens of thousands of rows.
+MAX_ROWS = 50_000
+MAX_COLUMNS = 50
+#: Seconds reading one file may take before it is refused (a sheet can declare far more than it holds).
+READ_SECONDS = 20
+CHUNK_BYTES = 1024 * 1024
 #: How many non-blank rows at the top may be titles before the header row.
 HEADER_SEARCH_ROWS = 5
 
@@ -100,7 +108,7 @@ CREATE, UPDATE, UNCHANGED, REJECT = "create", "update", "unchanged", "reject"
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (not a table, required columns missing)."""
+    """The file as a whole cannot be read (not a table, required columns missing, too big to check)."""
 
 
 @dataclass
@@ -160,38 +168,93 @@ def _column_map(header: list) -> dict[str, int]:
     return columns
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1251: what Excel and 1C export here."""
+def _undecodable_line(stream: BinaryIO, encoding: str) -> int | None:
+    """The line of the first byte that is not ``encoding``, or ``None`` when the whole file decodes.
+
+    Decodes a chunk at a time and keeps nothing, so a big file costs no memory here.
+    """
+    stream.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    while chunk := stream.read(CHUNK_BYTES):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as error:
+            return line + chunk[: max(error.start, 0)].count(b"\n")
+        line += chunk.count(b"\n")
     try:
-        return data.decode("utf-8-sig")
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return data.decode("cp1251")
+        return line
+    return None
 
 
-def _delimiter(text: str) -> str:
+def _text_encoding(stream: BinaryIO, name) -> str:
+    """UTF-8 (with or without BOM), else Windows-1251: what Excel and 1C export here."""
+    stream.seek(0)
+    if b"\0" in stream.read(CHUNK_BYTES):  # no CSV holds a NUL byte; binary files nearly always do
+        raise ImportFileError(_l("%(file)s is not a CSV or Excel file.", file=name))
+    if _undecodable_line(stream, "utf-8") is None:
+        return "utf-8-sig"
+    line = _undecodable_line(stream, "cp1251")
+    if line is not None:
+        raise ImportFileError(
+            _l("%(file)s, line %(line)s: the text is neither UTF-8 nor Windows-1251.", file=name, line=line)
+        )
+    return "cp1251"
+
+
+def _delimiter(text: TextIO) -> str:
     """The separator of the first non-blank line: the most frequent of ``;``, ``,`` and tab."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = ""
+    while line := text.readline():
+        if line.strip():
+            first = line
+            break
+    text.seek(0)
     return max((";", ",", "\t"), key=first.count)
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    text = decode_text(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    for cells in reader:
-        yield reader.line_num, cells
+def _csv_rows(stream: BinaryIO, name) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a CSV, read as they come (the file is never held as text)."""
+    encoding = _text_encoding(stream, name)
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=_delimiter(text))
+    try:
+        for cells in reader:
+            yield reader.line_num, cells[:MAX_COLUMNS]
+    except csv.Error as error:  # a cell over csv.field_size_limit(), mostly
+        raise ImportFileError(
+            _l(
+                "%(file)s, line %(line)s cannot be read: a cell is longer than %(limit)s characters"
+                " or its quotes are not closed.",
+                file=name,
+                line=reader.line_num,
+                limit=csv.field_size_limit(),
+            )
+        ) from error
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_rows(stream: BinaryIO, name) -> Iterator[tuple[int, list[str]]]:
+    """The rows of the first sheet, only those the file really holds and only the first columns."""
     from openpyxl import load_workbook
 
+    unreadable = ImportFileError(_l("%(file)s cannot be read as an Excel file.", file=name))
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportFileError(_l("This Excel file cannot be read.")) from exc
+        raise unreadable from exc
     try:
         sheet = workbook.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        # The declared size (``<dimension ref="A1:XFD10000"/>``) is the file's word, not its content:
+        # trusted, every row would be padded to 16,384 cells.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        for number, values in enumerate(rows, start=1):
             yield number, [_xlsx_text(v) for v in values]
+    except Exception as exc:  # a damaged sheet, or XML the parser refuses (a DTD, an entity)
+        raise unreadable from exc
     finally:
         workbook.close()
 
@@ -205,21 +268,37 @@ def _xlsx_text(value) -> str:
     return str(value)
 
 
-def read_table(data: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
+def read_table(
+    data: bytes, filename: str = "", seconds: float = READ_SECONDS
+) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
     """The column map and the non-blank data rows (with their row numbers) of a CSV or XLSX file.
 
     The header is the first non-blank row that names the required columns, looked for among the
-    first few, since exports often start with a title line.
+    first few, since exports often start with a title line. A file of more than ``MAX_ROWS`` rows,
+    or one that takes longer than ``seconds`` to read, is refused rather than half read.
     """
-    rows = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
+    name = filename or _l("the file")
+    stream = io.BytesIO(data)
+    rows = _xlsx_rows(stream, name) if data.startswith(XLSX_MAGIC) else _csv_rows(stream, name)
+    deadline = time.monotonic() + seconds
     header = None
     first_error = None
     tried = 0
     body = []
     for number, cells in rows:
+        if time.monotonic() > deadline:
+            raise ImportFileError(_l("%(file)s takes too long to read: split it into smaller files.", file=name))
         if not any(str(c).strip() for c in cells):
             continue
         if header is not None:
+            if len(body) == MAX_ROWS:
+                raise ImportFileError(
+                    _l(
+                        "%(file)s has more than %(limit)s rows: split it into smaller files.",
+                        file=name,
+                        limit=MAX_ROWS,
+                    )
+                )
             body.append((number, cells))
             continue
         tried += 1
@@ -230,7 +309,7 @@ def read_table(data: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]
             if tried >= HEADER_SEARCH_ROWS:
                 raise first_error from None
     if header is None:
-        raise first_error or ImportFileError(_l("The file is empty."))
+        raise first_error or ImportFileError(_l("%(file)s is empty.", file=name))
     return header, body
 
 
@@ -546,22 +625,55 @@ def keep_upload(data: bytes, filename: str, owner_id: int) -> str:
     return token
 
 
-def load_upload(token: str, owner_id: int) -> tuple[bytes, str] | None:
-    """The kept file and its original name, if ``token`` is one of ``owner_id``'s uploads."""
+def _owned_meta(token: str, owner_id: int) -> dict | None:
+    """The kept upload's metadata, if ``token`` is one of ``owner_id``'s uploads."""
     if not TOKEN_RE.match(token or ""):
         return None
-    folder = _upload_dir()
     try:
-        meta = json.loads((folder / f"{token}.json").read_text())
-        data = (folder / f"{token}.bin").read_bytes()
+        meta = json.loads((_upload_dir() / f"{token}.json").read_text())
     except (OSError, ValueError):
         return None
-    if meta.get("owner_id") != owner_id:
+    return meta if meta.get("owner_id") == owner_id else None
+
+
+def load_upload(token: str, owner_id: int) -> tuple[bytes, str] | None:
+    """The kept file and its original name, if ``token`` is one of ``owner_id``'s uploads."""
+    meta = _owned_meta(token, owner_id)
+    if meta is None:
         return None
-    return data, meta.get("filename", "")
+    try:
+        return (_upload_dir() / f"{token}.bin").read_bytes(), meta["filename"]
+    except OSError:
+        return None
+
+
+def review_of(plan: ImportPlan, shown: int) -> dict:
+    """What the dry-run page shows, as plain data: the counts, the first ``shown`` rejected rows and changes."""
+    changes = [row for row in plan.rows if row.action in (CREATE, UPDATE)]
+    return {
+        "counts": plan.counts,
+        "rejected": [asdict(row) for row in plan.rejected[:shown]],
+        "changes": [asdict(row) for row in changes[:shown]],
+    }
+
+
+def keep_review(token: str, review: dict) -> None:
+    """Keep the dry run's result next to the upload, so the review page never reads the file again."""
+    (_upload_dir() / f"{token}.review.json").write_text(json.dumps(review))
+
+
+def load_review(token: str, owner_id: int) -> tuple[dict, str] | None:
+    """The kept dry run and the file's name, if ``token`` is one of ``owner_id``'s uploads."""
+    meta = _owned_meta(token, owner_id)
+    if meta is None:
+        return None
+    try:
+        return json.loads((_upload_dir() / f"{token}.review.json").read_text()), meta["filename"]
+    except (OSError, ValueError):
+        return None
 
 
 def discard_upload(token: str) -> None:
     if TOKEN_RE.match(token or ""):
-        for suffix in (".bin", ".json"):
+        for suffix in (".bin", ".json", ".review.json"):
             (_upload_dir() / f"{token}{suffix}").unlink(missing_ok=True)

@@ -153,44 +153,62 @@ def _visible_person(user_id: int) -> User:
 @bp.route("/import", methods=["GET", "POST"])
 @require_role(*OFFICE)
 def import_upload():
-    """Upload a CSV or XLSX; it is kept on the server and checked before anything is written."""
+    """Upload a CSV or XLSX: it is checked at once and kept with its check; nothing is written yet.
+
+    A file that cannot be read is refused here with the reason and not kept.
+    """
     form = ImportUploadForm()
     if form.validate_on_submit():
         upload = form.file.data
         token = people_import.keep_upload(upload.read(), upload.filename or "", current_user.id)
-        return redirect(url_for("people.import_review", token=token))
+        try:
+            _kept_review(token)
+        except people_import.ImportFileError as error:
+            people_import.discard_upload(token)
+            flash(str(error), "danger")
+        else:
+            return redirect(url_for("people.import_review", token=token))
     return render_template("lms/import_upload.html", form=form, columns=people_import.HEADER_ALIASES)
 
 
-def _plan_kept_file(token: str):
-    """Re-read and re-plan a kept upload against the database as it is now."""
+def _plan_kept_file(token: str) -> tuple[people_import.ImportPlan, str]:
+    """Read and plan a kept upload against the database as it is now; the plan and the file's name."""
     kept = people_import.load_upload(token, current_user.id)
     if kept is None:
         abort(404)
     data, filename = kept
-    columns, body = people_import.read_table(data)
-    plan = people_import.plan_import(db.session, columns, body, scope_paths(current_user))
-    return plan, filename
+    columns, body = people_import.read_table(data, filename)
+    return people_import.plan_import(db.session, columns, body, scope_paths(current_user)), filename
+
+
+def _kept_review(token: str) -> tuple[dict, str]:
+    """The dry run kept with an upload, made now and kept if there is none yet (an upload being checked)."""
+    kept = people_import.load_review(token, current_user.id)
+    if kept is not None:
+        return kept
+    plan, filename = _plan_kept_file(token)
+    review = people_import.review_of(plan, SHOWN_ROWS)
+    people_import.keep_review(token, review)
+    return review, filename
 
 
 @bp.route("/import/<token>")
 @require_role(*OFFICE)
 def import_review(token: str):
-    """The dry run: counts, the rejected rows with reasons, and the changes to be made."""
+    """The dry run kept at upload: counts, the rejected rows with reasons, and the changes to be made."""
     try:
-        plan, filename = _plan_kept_file(token)
+        review, filename = _kept_review(token)
     except people_import.ImportFileError as error:
         people_import.discard_upload(token)
         flash(str(error), "danger")
         return redirect(url_for("people.import_upload"))
-    changes = [row for row in plan.rows if row.action in (people_import.CREATE, people_import.UPDATE)]
     return render_template(
         "lms/import_review.html",
         token=token,
         filename=filename,
-        plan=plan,
-        rejected=plan.rejected[:SHOWN_ROWS],
-        changes=changes[:SHOWN_ROWS],
+        counts=review["counts"],
+        rejected=review["rejected"],
+        changes=review["changes"],
         shown=SHOWN_ROWS,
         form=ImportApplyForm(),
         describe=people_import.describe_reason,
@@ -201,17 +219,22 @@ def import_review(token: str):
 @bp.route("/import/<token>/apply", methods=["POST"])
 @require_role(*OFFICE)
 def import_apply(token: str):
-    """Apply the kept file in one transaction: all rows, or only the valid ones when asked."""
+    """Apply the kept file in one transaction: all rows, or only the valid ones when asked.
+
+    The file is planned again here, against the database as it is now, not as it was at the review.
+    """
     form = ImportApplyForm()
     if not form.validate_on_submit():
         abort(400)
     try:
         plan, filename = _plan_kept_file(token)
     except people_import.ImportFileError as error:
+        people_import.discard_upload(token)
         flash(str(error), "danger")
         return redirect(url_for("people.import_upload"))
     result = people_import.apply_plan(db.session, plan, only_valid=bool(form.apply_valid.data), filename=filename)
     if result is None:
+        people_import.keep_review(token, people_import.review_of(plan, SHOWN_ROWS))  # what refused it, as of now
         flash(_("Nothing was imported: some rows are rejected. Fix the file or import only the valid rows."), "danger")
         return redirect(url_for("people.import_review", token=token))
     db.session.commit()
