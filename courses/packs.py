@@ -19,6 +19,7 @@ import re
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -176,7 +177,11 @@ def read_zip(data: bytes, max_bytes: int = ZIP_MAX_BYTES) -> dict[str, bytes]:
             raise PackInvalid([PackError(name, None, _("the unpacked pack is larger than the limit"))])
         if any(part.startswith(".") or part == "__MACOSX" for part in parts):
             continue
-        files[member] = archive.read(info)
+        try:
+            files[member] = archive.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+            # A bad CRC or truncated data, an unknown compression method, an encrypted member.
+            errors.append(PackError(member, None, _("this file is damaged in the zip or cannot be unpacked")))
     if errors:
         raise PackInvalid(errors)
     tops = {PurePosixPath(m).parts[0] for m in files}
@@ -218,6 +223,9 @@ class _Checker:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)
             self.error(file, mark.line + 1 if mark else None, _("bad YAML: %(problem)s", problem=problem))
+            return None
+        except RecursionError:  # the loader recurses once per level: ``[[[[…`` thousands deep
+            self.error(file, loader.get_mark().line + 1, _("the YAML is nested too deeply"))
             return None
         finally:
             loader.dispose()

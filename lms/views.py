@@ -5,7 +5,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -47,11 +46,11 @@ def _submitted_email() -> str:
 
 @bp.app_context_processor
 def inject_layout():
-    """What every page's header and footer (and every e-mail's footer) need."""
-    context = {"office": office_contacts(db.session)}
-    if has_request_context():
-        context["language_form"] = LanguageForm()
-    return context
+    """What every page's header and footer (and every e-mail's footer) need.
+
+    Nothing here may read the request's body: the 413 page is rendered with this too.
+    """
+    return {"office": office_contacts(db.session)}
 
 
 @bp.route("/")
