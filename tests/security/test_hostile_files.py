@@ -78,8 +78,7 @@ def _upload_people(client, data: bytes, name: str):
 # Finding 3: a sheet that declares far more than it holds ----------------------------------------
 
 
-def test_a_declared_sheet_size_is_not_trusted(db, make):
-    make.unit("FIT")
+def test_a_declared_sheet_size_is_not_trusted(db):
     declared = _sheet(
         _xlsx({1: HEADER, 10_000: ["far@example.kz", "Far Away", "student", "FIT"]}),
         lambda xml: xml.replace(b'<dimension ref="A1:D10000"/>', b'<dimension ref="A1:XFD10000"/>'),
