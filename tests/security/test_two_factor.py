@@ -215,12 +215,13 @@ def test_two_simultaneous_sign_ins_with_one_code_let_one_in(app, db, make):
     two_factor.confirm_enrolment(db.session, learner, phone.at(START), now=START)
     db.session.commit()
     code, outcomes, barrier = phone.at(START + STEP), [], threading.Barrier(2)
+    learner_id = learner.id  # read here: this test's session is not for the threads
 
     def sign_in():
         from lms.extensions import db as ext_db
 
         with app.app_context():
-            mine = ext_db.session.get(User, learner.id)
+            mine = ext_db.session.get(User, learner_id)
             barrier.wait()
             try:
                 outcomes.append(two_factor.use_code(ext_db.session, mine, code, now=START + STEP))
