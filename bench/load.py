@@ -121,11 +121,20 @@ def run(quick: bool = False) -> dict:
 # The data -----------------------------------------------------------------------------------------
 
 
+#: The key of the TOTP secrets, the same for the seeding app and the server.
+TOTP_KEY = secrets.token_hex(32)
+
+
 def _app(url: str, folder: Path):
     from lms import create_app
 
     return create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "ADAL_STORAGE_PATH": str(folder / "storage")}
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "ADAL_STORAGE_PATH": str(folder / "storage"),
+            "ADAL_TOTP_KEY": TOTP_KEY,
+        }
     )
 
 
@@ -168,6 +177,8 @@ def _prepare(url: str, folder: Path, size: dict) -> dict:
             session.flush()
             session.add(UserRole(user_id=officer.id, role=Role.OFFICER))
             officer_ids.append(officer.id)
+        session.flush()
+        secrets_of = _enrol_officers(session, officer_ids)
         password_hash = generate_password_hash(PASSWORD)
         user_ids = [row[1] for row in open_enrolments] + officer_ids
         session.execute(update(User).where(User.id.in_(user_ids)).values(password_hash=password_hash))
@@ -178,7 +189,7 @@ def _prepare(url: str, folder: Path, size: dict) -> dict:
             "people": uni.people,
             "enrolments": uni.enrolments,
             "learners": [(email, eid) for eid, _uid, email in open_enrolments],
-            "officers": [f"officer{n}@bench.example" for n in range(OFFICERS)],
+            "officers": [(f"officer{n}@bench.example", secrets_of[uid]) for n, uid in enumerate(officer_ids)],
             "slug": course.slug,
             "lesson": modules[ModuleKind.LESSON],
             "quiz": modules[ModuleKind.QUIZ],
@@ -188,6 +199,27 @@ def _prepare(url: str, folder: Path, size: dict) -> dict:
         db.engine.dispose()
     random.Random(5).shuffle(cast["learners"])
     return cast
+
+
+def _enrol_officers(session, officer_ids: list[int]) -> dict[int, str]:
+    """The office's second factor, as production requires it: each officer's TOTP secret, confirmed
+    with a code of two minutes ago so that the first sign-in's code is a later one (never a replay)."""
+    from datetime import timedelta
+
+    import pyotp
+
+    from lms import two_factor
+    from lms.database import utcnow
+    from lms.models import User
+
+    earlier = utcnow() - timedelta(minutes=2)
+    secrets_of = {}
+    for user_id in officer_ids:
+        officer = session.get(User, user_id)
+        secret = two_factor.pending_secret(session, officer)
+        two_factor.confirm_enrolment(session, officer, pyotp.TOTP(secret).at(earlier), now=earlier)
+        secrets_of[user_id] = secret
+    return secrets_of
 
 
 def _redis_url() -> str | None:
@@ -212,6 +244,7 @@ def _server_environment(url: str, folder: Path, redis_url: str | None) -> dict:
         "ADAL_BASE_URL": "https://adal.bench.example",
         "ADAL_PROXY_HOPS": "1",
         "ADAL_STORAGE_PATH": str(folder / "storage"),
+        "ADAL_TOTP_KEY": TOTP_KEY,
     }
     if redis_url:
         environment["ADAL_REDIS_URL"] = redis_url
@@ -373,10 +406,20 @@ class _Visitor:
         if time.monotonic() > self.stop_at:
             raise _Stop
 
-    def sign_in(self, email: str) -> None:
+    def sign_in(self, email: str, totp_secret: str | None = None) -> None:
+        """The password, then for the office the code of its authenticator app."""
         _location, page = self.request("login_page", "GET", "/login")
         token = _Fields(page).fixed["csrf_token"]
-        self.request("sign_in", "POST", "/login", {"email": email, "password": PASSWORD, "csrf_token": token}, 302)
+        form = {"email": email, "password": PASSWORD, "csrf_token": token}
+        target, _page = self.request("sign_in", "POST", "/login", form, 302)
+        if totp_secret is not None:
+            import pyotp
+
+            if target != "/login/code":
+                raise _Error(f"sign_in: an officer sent to {target}, not to the code")
+            _location, page = self.request("second_factor", "GET", target)
+            form = {"code": pyotp.TOTP(totp_secret).now(), "csrf_token": _Fields(page).fixed["csrf_token"]}
+            self.request("second_factor", "POST", target, form, 302)
         self.cookies.pop("remember_token", None)
 
 
@@ -455,7 +498,7 @@ def _users_run(port: int, cast: dict, lengths: dict) -> dict:
     def officer(n: int) -> None:
         time.sleep((LEARNERS + n) / SPAWN_RATE)
         visitor = _Visitor(port, f"10.0.0.{n + 1}", log, stop_at, THINK["officer"])
-        visitor.sign_in(cast["officers"][n])
+        visitor.sign_in(*cast["officers"][n])
         while True:
             try:
                 _officer_round(visitor, cast)

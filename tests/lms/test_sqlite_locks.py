@@ -171,6 +171,7 @@ def test_web_workers_scheduler_and_learners_at_once_lock_nothing_and_miss_no_run
         "ADAL_DATABASE_URL": database_url,
         "ADAL_SECRET_KEY": "test-secret",
         "ADAL_LOGIN_LIMIT": "1000 per minute",
+        "ADAL_TWO_FACTOR_REQUIRED": "0",  # the officer signs in with a password, as in the other tests
         "ADAL_TEST_T0": str(t0),
         "ADAL_TEST_SPEED": str(SPEED),
     }
