@@ -45,16 +45,42 @@ def is_sqlite(app: Flask) -> bool:
 
 
 def check_secret_key(app: Flask) -> Result:
-    """The key must come from ``ADAL_SECRET_KEY``: the generated one lives on one machine only."""
-    key = app.config["SECRET_KEY"]
-    generated = Path(app.instance_path) / "secret_key"
-    if not os.environ.get("ADAL_SECRET_KEY") or (generated.exists() and generated.read_text().strip() == key):
-        return Result(False, _("The secret key is the generated development one: set ADAL_SECRET_KEY."))
+    """Sessions and every link are signed with it: a generated key lives on one machine only."""
+    return _check_key(
+        app,
+        "ADAL_SECRET_KEY",
+        app.config["SECRET_KEY"],
+        "secret_key",
+        _("The secret key is the generated development one: set ADAL_SECRET_KEY."),
+        _("The secret key is set."),
+    )
+
+
+def check_totp_key(app: Flask) -> Result:
+    """Second factors are encrypted with it: a generated key would make each machine read only its own."""
+    return _check_key(
+        app,
+        "ADAL_TOTP_KEY",
+        app.config["ADAL_TOTP_KEY"],
+        "totp_key",
+        _("The second factors' key is the generated development one: set ADAL_TOTP_KEY."),
+        _("The second factors' key is set."),
+    )
+
+
+def _check_key(app: Flask, variable: str, key: str, file_name: str, generated_message: str, set_message: str) -> Result:
+    """A key from ``variable``, long enough, and not the one generated into ``instance/file_name``."""
+    generated = Path(app.instance_path) / file_name
+    if not os.environ.get(variable) or (generated.exists() and generated.read_text().strip() == key):
+        return Result(False, generated_message)
     if len(key) < MIN_SECRET_LENGTH:
-        return Result(
-            False, _("ADAL_SECRET_KEY is too short: use at least %(length)s characters.", length=MIN_SECRET_LENGTH)
+        message = _(
+            "%(variable)s is too short: use at least %(length)s characters.",
+            variable=variable,
+            length=MIN_SECRET_LENGTH,
         )
-    return Result(True, _("The secret key is set."))
+        return Result(False, message)
+    return Result(True, set_message)
 
 
 def check_base_url(app: Flask) -> Result:
@@ -146,6 +172,7 @@ def check_storage_writable(app: Flask) -> Result:
 
 CHECKS: tuple[Callable[[Flask], Result], ...] = (
     check_secret_key,
+    check_totp_key,
     check_base_url,
     check_cookies_secure,
     check_database_for_workers,

@@ -30,6 +30,7 @@ def production(monkeypatch, database_url, tmp_path, smtp, db):
     """The environment of a correct deployment, on the test database stamped at the migrations' head."""
     environment = {
         "ADAL_SECRET_KEY": GOOD_SECRET,
+        "ADAL_TOTP_KEY": "b" * 64,
         "ADAL_BASE_URL": "https://adal.example.edu",
         "ADAL_DATABASE_URL": database_url,
         "ADAL_REDIS_URL": "redis://127.0.0.1:6379/0",
@@ -90,6 +91,11 @@ def test_the_command_prints_each_problem_and_exits_non_zero(production):
 def test_the_generated_development_key_is_a_problem(production, monkeypatch):
     monkeypatch.delenv("ADAL_SECRET_KEY")
     assert problems() == ["The secret key is the generated development one: set ADAL_SECRET_KEY."]
+
+
+def test_the_generated_key_of_the_second_factors_is_a_problem(production, monkeypatch):
+    monkeypatch.delenv("ADAL_TOTP_KEY")
+    assert problems() == ["The second factors' key is the generated development one: set ADAL_TOTP_KEY."]
 
 
 def test_a_short_secret_key_is_a_problem(production, monkeypatch):
