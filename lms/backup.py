@@ -93,6 +93,9 @@ DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump
 #: Nightly backups are named by their UTC time, so names sort as times do.
 NAME_FORMAT = "adal-%Y%m%dT%H%M%SZ.tar"
 NAME_PATTERN = re.compile(r"adal-\d{8}T\d{6}Z\.tar")
+#: A backup's work folder beside its target, and when what a killed backup left is removed.
+WORK_PREFIX = ".adal-backup-"
+ABANDONED_AFTER = timedelta(days=1)
 #: How often the scheduler asks whether the nightly backup is due: it starts within this of ADAL_BACKUP_AT.
 CHECK_SECONDS = 600
 
@@ -288,7 +291,8 @@ def write_backup(session: Session, database_url: str, storage: Path, target: Pat
     partial = target.with_name(f"{target.name}.partial")
     checksums: dict[str, str] = {}
     try:
-        with tempfile.TemporaryDirectory(dir=target.parent) as work, tarfile.open(partial, "w") as archive:
+        work_folder = tempfile.TemporaryDirectory(dir=target.parent, prefix=WORK_PREFIX)
+        with work_folder as work, tarfile.open(partial, "w") as archive:
             dump = Path(work) / DATABASE_MEMBERS[kind]
             dump_database(database_url, dump)
             checksums[dump.name] = add_file(archive, dump, dump.name)
@@ -475,6 +479,22 @@ def prune_backups(folder: Path, keep: int) -> list[Path]:
     return old
 
 
+def clear_abandoned(folder: Path, now: datetime) -> list[Path]:
+    """Delete what a backup killed mid-way left (``NAME.partial``, its work folder) a day later.
+
+    A day: no backup runs that long, so nothing still being written is touched.
+    """
+    before = (now - ABANDONED_AFTER).timestamp()
+    left = [*folder.glob("*.partial"), *folder.glob(f"{WORK_PREFIX}*")]
+    abandoned = [path for path in left if path.stat().st_mtime < before]
+    for path in abandoned:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return abandoned
+
+
 def run_nightly_backup(now: datetime | None = None) -> Path | None:
     """The scheduler's job: make the day's backup once ``ADAL_BACKUP_AT`` has passed, then prune."""
     settings = BackupSettings.from_config(current_app.config)
@@ -486,6 +506,8 @@ def run_nightly_backup(now: datetime | None = None) -> Path | None:
     target = settings.folder / now.astimezone(UTC).strftime(NAME_FORMAT)
     manifest = write_backup(db.session, *_database_and_storage(), target, now)
     deleted = prune_backups(settings.folder, settings.keep)
+    for path in clear_abandoned(settings.folder, now):
+        log.warning("removed %s, left by a backup that was stopped mid-way", path)
     log.info(
         "nightly backup %s written (%s people, %s files); %s older deleted",
         target,

@@ -5,6 +5,7 @@ PostgreSQL with ADAL_TEST_DATABASE_URL), as a restore replaces the whole databas
 import hashlib
 import io
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -12,7 +13,7 @@ import sys
 import tarfile
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -332,6 +333,34 @@ def test_the_nightly_backup_runs_once_a_day_after_its_hour_and_keeps_the_newest(
             "notes.txt",
         ]
         assert backup.read_manifest(folder / "adal-20261203T211000Z.tar")["file_count"] == len(STORED)
+
+
+def test_what_a_killed_backup_left_is_removed_a_day_later(tmp_path):
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    now = datetime(2026, 12, 2, 21, 0, tzinfo=UTC)
+    old, fresh = (now - timedelta(days=2)).timestamp(), (now - timedelta(hours=1)).timestamp()
+    left = {
+        "adal-20261130T210000Z.tar.partial": old,
+        "adal-20261202T200000Z.tar.partial": fresh,  # perhaps still being written
+        backup.WORK_PREFIX + "abc": old,
+    }
+    for name, when in left.items():
+        path = folder / name
+        if name.startswith(backup.WORK_PREFIX):
+            path.mkdir()
+            (path / "database.pgdump").write_bytes(b"half")
+        else:
+            path.write_bytes(b"half")
+        os.utime(path, (when, when))
+    kept = folder / "adal-20261201T210000Z.tar"
+    kept.write_bytes(b"a backup")
+    removed = backup.clear_abandoned(folder, now)
+    assert sorted(p.name for p in removed) == [backup.WORK_PREFIX + "abc", "adal-20261130T210000Z.tar.partial"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "adal-20261201T210000Z.tar",
+        "adal-20261202T200000Z.tar.partial",
+    ]
 
 
 def test_the_scheduler_runs_the_nightly_backup_as_a_leader_only_job(tmp_path):
