@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """The platform's pages, then each feature package through its own ``init_app``."""
     import campaigns
+    import concerns
     import courses
     import dashboard
     from lms import audit_views, health, mailbox_views, people_views, two_factor_views, unit_views, views
@@ -81,6 +82,10 @@ def register_blueprints(app: Flask) -> None:
     mailbox_views.init_app(app)
     two_factor_views.init_app(app)  # the code after the password, enrolment, the administrator's reset
     health.init_app(app)  # /healthz, /readyz, /metrics and the office's system status
+    concerns.init_app(app)  # /report (no sign-in, nothing recorded about the reporter) and the case handlers' /cases
+    import events  # issue 14: seminars and events
+
+    events.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,0 +1,8 @@
+"""Seminars and events: sessions, registration with a waiting list, tickets, reminders, attendance."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the event pages, jobs and audit sentences."""
+    from events import models  # noqa: F401 (tables for Alembic)
