@@ -1,4 +1,4 @@
-"""``flask --app app courses import PATH [--publish]`` and ``courses export SLUG PATH``."""
+"""``flask --app app courses import PATH [--publish] [--strict]`` and ``courses export SLUG PATH``."""
 
 from pathlib import Path
 
@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from courses.answer_hints import longest_answer_problems, true_false_problems
 from courses.models import Course
 from courses.packs import PackInvalid, export_course, import_pack, load_pack, load_pack_zip
 from lms.extensions import db
@@ -17,10 +18,12 @@ courses_cli = AppGroup("courses", help="Course packs: import and export.")
 @courses_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--publish", is_flag=True, help="Publish the new version at once.")
-def import_command(path: Path, publish: bool) -> None:
+@click.option("--strict", is_flag=True, help="Refuse a quiz whose correct answers are mostly the longest option.")
+def import_command(path: Path, publish: bool, strict: bool) -> None:
     """Import the pack folder (or zip) PATH as a new course version (nothing is imported on any error)."""
     try:
         data = load_pack_zip(path.read_bytes()) if path.is_file() else load_pack(path)
+        _check_answer_hints(data, strict)
         course = import_pack(db.session, data, publish=publish)
     except PackInvalid as exc:
         db.session.rollback()
@@ -29,6 +32,15 @@ def import_command(path: Path, publish: bool) -> None:
         raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported.") from None
     db.session.commit()
     click.echo(f"Imported {course.slug} version {course.version} ({course.status}).")
+
+
+def _check_answer_hints(data: dict, strict: bool) -> None:
+    """Warn of answers a test-taker could guess; under ``--strict`` the longest-option one is an error."""
+    longest = longest_answer_problems(data)
+    for problem in ([] if strict else longest) + true_false_problems(data):
+        click.echo(f"Warning: {problem}", err=True)
+    if strict and longest:
+        raise PackInvalid(longest)
 
 
 @courses_cli.command("export")

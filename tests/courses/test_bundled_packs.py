@@ -2,6 +2,7 @@
 
 import pytest
 
+from courses.answer_hints import longest_answer_problems
 from courses.models import CourseStatus
 from courses.packs import PackInvalid, bundled_pack_folders, load_pack, seed_bundled_packs
 from lms import demo
@@ -11,12 +12,24 @@ FOLDERS = bundled_pack_folders()
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
 def test_bundled_pack_is_complete(app, folder):
-    """Fails with every error of the pack at once (file:line), so a writer fixes them in one go."""
+    """Fails with every error of the pack at once (file:line), so a writer fixes them in one go.
+
+    Strict as ``courses import --strict``: no pool may be passed by picking the longest options.
+    """
     with app.app_context():
         try:
-            load_pack(folder, strict=True)
+            errors = longest_answer_problems(load_pack(folder, strict=True))
         except PackInvalid as exc:
-            pytest.fail(f"{folder.name}:\n" + "\n".join(f"  {e}" for e in exc.errors))
+            errors = exc.errors
+    if errors:
+        pytest.fail(f"{folder.name}:\n" + "\n".join(f"  {e}" for e in errors))
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_bundled_pack_imports_with_the_strict_cli(runner, folder):
+    result = runner.invoke(args=["courses", "import", str(folder), "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output
 
 
 def test_the_demo_imports_and_publishes_every_bundled_pack(db):
