@@ -20,6 +20,9 @@ class Role(enum.StrEnum):
     AUTHOR = "author"  #: writes and publishes courses
     OFFICER = "officer"  #: compliance office: people, assignments, campaigns, reports
     ADMIN = "admin"  #: everything, including roles and settings
+    # -- concerns (issue 13): the only roles that open reported cases; admins do not hold them by default
+    CASE_HANDLER = "case_handler"  #: reads and handles reported concerns
+    CUSTODIAN = "custodian"  #: approves a handler's request to see a reporter's identity
 
 
 class PersonKind(enum.StrEnum):
