@@ -12,6 +12,7 @@ import random
 from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from lms.database import localized
 
@@ -161,10 +162,15 @@ class TrueFalse(QuestionType):
         return bool(question.answer)
 
     def reveal(self, question, locale, default_locale):
-        return [str(_l("True") if self.key(question) else _l("False"))]
+        return [statement_value(self.key(question))]
 
     def describe(self, question, given, locale, default_locale):
-        return [] if given is None else [str(_l("True") if given else _l("False"))]
+        return [] if given is None else [statement_value(given)]
+
+
+def statement_value(value: bool) -> str:
+    """A statement's truth in words of its own, never the verdict's "correct"/"wrong" (issue 15)."""
+    return pgettext("statement", "True") if value else pgettext("statement", "False")
 
 
 @register
