@@ -43,6 +43,7 @@ quiet machine: 0.72 against 0.59 of the prebuilt baseline), the helper thread lo
 builds holding the GIL while this thread's replies and commits wait for it.
 """
 
+import base64
 import functools
 import hashlib
 import logging
@@ -59,6 +60,7 @@ from datetime import datetime, timedelta
 from email import policy
 from email.charset import Charset
 from email.header import Header
+from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
@@ -236,6 +238,7 @@ def build_message(
     body_html: str | None,
     message_id: str,
     headers: dict | None = None,
+    attachments: list[dict] | None = None,
 ) -> Envelope:
     """One multipart (text + HTML) message, built by ``email.mime``, ready for SMTP.
 
@@ -256,6 +259,8 @@ def build_message(
         del text["MIME-Version"], html["MIME-Version"]  # once, on the whole message
         boundary = "=_adal_" + hashlib.sha1(message_id.encode(), usedforsecurity=False).hexdigest()[:24]
         message = MIMEMultipart("alternative", boundary=boundary, _subparts=(text, html))
+    if attachments:
+        message = _with_attachments(message, attachments, message_id)
     message["From"] = from_header
     message["To"] = _mailbox(to_name or "", recipient, "To")
     message["Subject"] = header_value(subject, "Subject")
@@ -269,6 +274,23 @@ def build_message(
     return Envelope(sender, recipient, message.as_bytes(policy=SMTP_LINES))
 
 
+def _with_attachments(body, attachments: list[dict], message_id: str) -> MIMEMultipart:
+    """The body followed by the attached files (base64), e.g. a calendar invitation."""
+    del body["MIME-Version"]
+    boundary = "=_adal_files_" + hashlib.sha1(message_id.encode(), usedforsecurity=False).hexdigest()[:24]
+    mixed = MIMEMultipart("mixed", boundary=boundary, _subparts=(body,))
+    for attachment in attachments:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        subtype, *params = (part.strip() for part in subtype.split(";"))
+        part = MIMEBase(maintype, subtype, **dict(param.split("=", 1) for param in params if "=" in param))
+        part.set_payload(base64.encodebytes(base64.b64decode(attachment["data"])).decode("ascii"))
+        part["Content-Transfer-Encoding"] = "base64"
+        part.add_header("Content-Disposition", "attachment", filename=clean_header_value(attachment["filename"]))
+        del part["MIME-Version"]
+        mixed.attach(part)
+    return mixed
+
+
 def message_for_row(mail_from: str, row) -> Envelope:
     """The message of an outbox row as loaded for delivery (``_load``: with the person's name)."""
     return build_message(
@@ -280,6 +302,7 @@ def message_for_row(mail_from: str, row) -> Envelope:
         body_html=row.body_html,
         message_id=row.message_id,
         headers=row.headers,
+        attachments=row.attachments,
     )
 
 
@@ -498,6 +521,7 @@ def _load(session: Session, ids: Sequence[int]):
             OUTBOX.c.body_text,
             OUTBOX.c.body_html,
             OUTBOX.c.headers,
+            OUTBOX.c.attachments,
             OUTBOX.c.attempts,
             User.full_name,
         )

@@ -193,6 +193,8 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     #: Extra headers such as ``List-Unsubscribe``.
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Files sent along, e.g. a calendar invitation: [{"filename", "content_type", "data" (base64)}].
+    attachments: Mapped[list | None] = mapped_column(JSON)
     #: Campaign step the message belongs to, if any (the campaigns package sets it).
     campaign_step_id: Mapped[int | None] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED)

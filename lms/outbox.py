@@ -42,11 +42,13 @@ def enqueue_email(
     name: str,
     dedup_key: str,
     category: str = "system",
+    attachments: list[dict] | None = None,
     **context,
 ) -> OutboxMessage:
     """Queue the e-mail template ``name`` for ``user`` in their language.
 
     ``dedup_key`` is unique in the outbox: queueing the same reason twice fails, never sends twice.
+    ``attachments`` are files sent along (``OutboxMessage.attachments``).
     """
     subject, text, html = render_email(name, user.locale, user=user, **context)
     message = OutboxMessage(
@@ -59,6 +61,7 @@ def enqueue_email(
         body_text=text,
         body_html=html,
         headers={},
+        attachments=attachments or None,
     )
     session.add(message)
     return message

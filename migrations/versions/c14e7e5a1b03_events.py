@@ -1,4 +1,4 @@
-"""events: events, sessions, registrations, tickets, check-ins, feedback
+"""events: events, sessions, registrations, tickets, check-ins, feedback; outbox attachments (invitations)
 
 Revision ID: c14e7e5a1b03
 Revises: b13d0c7a9e02
@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('attachments', sa.JSON(), nullable=True))
+
     op.create_table('event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.JSON(), nullable=False),
@@ -115,3 +118,5 @@ def downgrade():
 
     op.drop_table('event_session')
     op.drop_table('event')
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_column('attachments')
