@@ -6,6 +6,8 @@ functions flush, the view commits. Questions are checked by the same rules as co
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,6 +22,20 @@ DEFAULT_SETTINGS = {
     ModuleKind.QUIZ: {"grading": "highest", "show_answers": "always"},
     ModuleKind.ATTESTATION: {"document_version": "1"},
 }
+
+
+#: Cyrillic, with the Kazakh letters, in Latin: keys made from a question's text stay readable.
+_LATIN = str.maketrans(
+    dict(
+        zip(
+            "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
+            "a b v g d e yo zh z i y k l m n o p r s t u f kh ts ch sh shch  y  e yu ya a g q n o u u h i".split(" "),
+            strict=True,
+        )
+    )
+)
+#: How many words of a question's text go into a key made from it.
+KEY_WORDS = 5
 
 
 class AuthoringError(ValueError):
@@ -172,8 +188,7 @@ def save_question(session: Session, module: Module, entry: dict, question: Quest
     if module.kind != ModuleKind.QUIZ:
         raise AuthoringError(_("Only a quiz has questions."))
     data, errors = check_question(entry, module.course.default_locale)
-    if any(q.key == entry.get("key") and q is not question for q in module.questions):
-        errors.append(_("the question key “%(key)s” is used twice", key=entry.get("key")))
+    errors += key_problems(module, entry.get("key"), question)
     if errors:
         raise AuthoringError("; ".join(errors))
     if question is None:
@@ -192,6 +207,35 @@ def delete_question(session: Session, question: Question) -> None:
     for position, item in enumerate(module.questions):
         item.position = position
     session.flush()
+
+
+def question_key(module: Module, text: dict, question: Question | None = None) -> str:
+    """A key for a question the author left without one: the first words of its text, unique in the course.
+
+    An existing question keeps its key, so statistics and exported packs go on naming it the same.
+    """
+    if question is not None and question.key:
+        return question.key
+    main = text.get(module.course.default_locale) or next(iter(text.values()), "")
+    words = re.findall(r"[a-z0-9]+", main.lower().translate(_LATIN))
+    base = "-".join(words[:KEY_WORDS])[:60].strip("-") or "question"
+    taken = {q.key for m in module.course.modules for q in m.questions}
+    key, number = base, 2
+    while key in taken:
+        key, number = f"{base}-{number}", number + 1
+    return key
+
+
+def key_problems(module: Module, key: str, question: Question | None = None) -> list[str]:
+    """Why ``key`` cannot name this question: another question of the quiz has it already."""
+    if any(q.key == key and q is not question for q in module.questions):
+        return [_("Another question of this quiz has the key “%(key)s”: choose another or leave it empty.", key=key)]
+    return []
+
+
+def last_pool(module: Module) -> str:
+    """The pool a new question starts in: that of the quiz's last question, else "main"."""
+    return module.questions[-1].pool if module.questions else "main"
 
 
 def _require_draft(course: Course) -> None:

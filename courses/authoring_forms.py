@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import FieldList
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from courses.authoring import texts_from
 from lms.config import LOCALES
@@ -146,9 +146,23 @@ _translated(OptionForm, "match", _l("Its match"))
 
 
 class QuestionForm(FlaskForm):
-    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=100), KEY])
-    pool = StringField(_l("Pool"), default="main", validators=[DataRequired(), Length(max=64)])
-    points = IntegerField(_l("Points"), default=1, validators=[DataRequired(), NumberRange(1, 100)])
+    key = StringField(
+        _l("Key"),
+        validators=[Optional(), Length(max=100), KEY],
+        description=_l(
+            "Names the question in statistics and course packs. Leave it empty: it is made from the question's text."
+        ),
+    )
+    pool = StringField(
+        _l("Pool"),
+        default="main",
+        validators=[Optional(), Length(max=64)],
+        description=_l(
+            "A group of questions the quiz draws from (its settings say how many from each). "
+            "Keep “main” if the quiz asks every question."
+        ),
+    )
+    points = IntegerField(_l("Points"), default=1, validators=[InputRequired(), NumberRange(1, 100)])
     truth = SelectField(
         _l("The statement is"),
         default="true",
@@ -160,8 +174,8 @@ class QuestionForm(FlaskForm):
     def entry(self, kind: str, main_locale: str) -> tuple[dict, list[str]]:
         """The question as pack data (checked later by the pack rules), and what the form itself lacks."""
         entry = {
-            "key": self.key.data,
-            "pool": self.pool.data.strip(),
+            "key": (self.key.data or "").strip(),
+            "pool": (self.pool.data or "").strip() or "main",
             "kind": kind,
             "text": texts_from(self.data, "text"),
             "explanation": texts_from(self.data, "explanation"),
@@ -182,17 +196,31 @@ class QuestionForm(FlaskForm):
         entry["options"] = [option for option, _row in rows]
         correct = [option["id"] for option, row in rows if row["correct"]]
         errors = _untranslated(entry, main_locale, letters)
+        if len(rows) < 2:
+            errors.append(_l("Fill in at least two options."))
         if kind == "single":
             if len(correct) != 1:
                 errors.append(_l("Mark exactly one option as correct."))
             entry["answer"] = correct[0] if correct else None
         elif kind == "multiple":
+            if not correct:
+                errors.append(_l("Mark at least one option as correct."))
             entry["answer"] = correct
         elif kind == "ordering":
             if any(row["order"] is None for _option, row in rows):
                 errors.append(_l("Give every option its place in the right order."))
             entry["answer"] = [option["id"] for option, row in sorted(rows, key=lambda r: r[1]["order"] or 0)]
         return entry, [str(e) for e in errors]
+
+    def problems(self) -> list[str]:
+        """The fields' own errors, each after its label, for the list above the form."""
+        return [
+            f"{self[name].label.text}: {error}"
+            for name, errors in self.errors.items()
+            if name in self and isinstance(errors, list)
+            for error in errors
+            if not isinstance(error, dict)  # an option row's errors show in its row
+        ]
 
     def fill(self, question) -> None:
         """Show an existing question in the form."""
@@ -215,7 +243,7 @@ class QuestionForm(FlaskForm):
 
 
 _translated(QuestionForm, "text", _l("Question"), TextAreaField)
-_translated(QuestionForm, "explanation", _l("Explanation (shown after submission)"), TextAreaField)
+_translated(QuestionForm, "explanation", _l("Explanation (shown after the answer is sent)"), TextAreaField)
 
 
 def _untranslated(entry: dict, main_locale: str, letters: list[str]) -> list[str]:
@@ -224,11 +252,11 @@ def _untranslated(entry: dict, main_locale: str, letters: list[str]) -> list[str
     The pack rules would refuse them too, but as "“text” has no ru translation", once per option.
     """
     parts = [_("the question")] if main_locale not in entry["text"] else []
-    parts += [
-        _("option %(letter)s", letter=letter)
-        for letter, option in zip(letters, entry.get("options", []), strict=True)
-        if main_locale not in option["text"]
-    ]
+    for letter, option in zip(letters, entry.get("options", []), strict=True):
+        if main_locale not in option["text"]:
+            parts.append(_("option %(letter)s", letter=letter))
+        if "match" in option and main_locale not in option["match"]:
+            parts.append(_("the match of option %(letter)s", letter=letter))
     if main_locale not in entry["explanation"]:
         parts.append(_("the explanation"))
     if not parts:

@@ -18,10 +18,13 @@ from courses import authoring, packs, question_stats, versioning
 from courses.authoring_forms import MAX_OPTIONS, CourseForm, ImportForm, ModuleAddForm, ModuleForm, QuestionForm
 from courses.content import render_markdown
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
+from courses.publish_check import publish_problems
 from courses.questions import QUESTION_TYPES
 from lms import audit
 from lms.config import LOCALES
+from lms.database import localized
 from lms.extensions import db
+from lms.i18n import current_locale
 from lms.models import Role
 from lms.permissions import require_role
 
@@ -102,7 +105,7 @@ def course(course_id: int):
         course=course,
         versions=authoring.versions_of(db.session, course.slug),
         add_form=ModuleAddForm(),
-        problems=packs.course_problems(course) if course.status == CourseStatus.DRAFT else [],
+        problems=publish_problems(course) if course.status == CourseStatus.DRAFT else [],
     )
 
 
@@ -231,7 +234,10 @@ def module(module_id: int):
     settings = packs.pack_settings(module.settings or {})
     form = ModuleForm(data={**settings, "required": module.required})
     lessons = [m for m in course.modules if m.kind == ModuleKind.LESSON]
-    form.remedial_module.choices = [SelectChoice("", _("None")), *(SelectChoice(m.key, m.key) for m in lessons)]
+    form.remedial_module.choices = [
+        SelectChoice("", _("None")),
+        *(SelectChoice(m.key, localized(m.title, current_locale())[0] or m.key) for m in lessons),
+    ]
     if request.method == "GET":
         form.pools.data = ", ".join(f"{p['pool']}={p['draw']}" for p in settings.get("pools", []))
         for locale in LOCALES:
@@ -304,11 +310,14 @@ def question(module_id: int | None = None, kind: str | None = None, question_id:
     if request.method == "POST" and (frozen := _editable(module.course)) is not None:
         return frozen
     form = QuestionForm()
-    if request.method == "GET" and existing is not None:
-        form.fill(existing)
+    if request.method == "GET":
+        if existing is not None:
+            form.fill(existing)
+        else:
+            form.pool.data = authoring.last_pool(module)
     errors: list[str] = []
-    if form.validate_on_submit():
-        entry, errors = form.entry(kind, module.course.default_locale)
+    if form.is_submitted():
+        entry, errors = _checked_entry(form, module, kind, existing)
         if not errors:
             try:
                 authoring.save_question(db.session, module, entry, existing)
@@ -330,6 +339,20 @@ def question(module_id: int | None = None, kind: str | None = None, question_id:
         option_letters="abcdef"[:MAX_OPTIONS],
         stats=question_stats.stats_for_editor(db.session, existing) if existing else None,
     )
+
+
+def _checked_entry(form: QuestionForm, module: Module, kind: str, existing: Question | None):
+    """The submitted question and every problem of it at once: its fields', its options', its key's.
+
+    A key left empty is made from the question's text (and shown in the form).
+    """
+    form.validate()
+    entry, errors = form.entry(kind, module.course.default_locale)
+    if not form.key.errors:
+        entry["key"] = form.key.data = entry["key"] or authoring.question_key(module, entry["text"], existing)
+        errors += authoring.key_problems(module, entry["key"], existing)
+    form.pool.data = entry["pool"]
+    return entry, form.problems() + errors
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courses.models import Course, CourseStatus, Module, Question
-from courses.packs import course_problems, files_dir, latest_version, store_files
+from courses.packs import files_dir, latest_version, store_files
 from courses.packs import gettext_if_request as _
+from courses.publish_check import publish_problems
 from lms.database import localized, utcnow
 
 
@@ -34,9 +35,7 @@ def publish(session: Session, course: Course) -> Course:
     """Freeze a draft: it becomes the version new learners get."""
     if course.status != CourseStatus.DRAFT:
         raise VersionError(_("Only a draft can be published."))
-    if not course.modules:
-        raise VersionError(_("A course needs at least one module before it is published."))
-    problems = course_problems(course)
+    problems = publish_problems(course)
     if problems:
         raise VersionError(
             _("The course cannot be published yet: %(problems)s", problems="; ".join(str(p) for p in problems))
