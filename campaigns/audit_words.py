@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from lms.audit import Piece, add_action_group, add_sentence, add_target
+from lms.names import name_in
 
 
 def init_app(app: Flask) -> None:
@@ -29,5 +30,10 @@ def init_app(app: Flask) -> None:
 def load_campaigns(session: Session, ids: list[str], locale: str) -> dict[str, dict[str, Piece]]:
     """Campaigns by id: their name linking to their page (one query)."""
     wanted = [int(i) for i in ids if str(i).isdigit()]
-    rows = session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(wanted)))
-    return {str(row.id): {"target": Piece(row.name, url_for("campaigns.show", campaign_id=row.id))} for row in rows}
+    rows = session.execute(select(Campaign.id, Campaign.name, Campaign.names).where(Campaign.id.in_(wanted)))
+    return {
+        str(row.id): {
+            "target": Piece(name_in(row.names, locale, row.name)[0], url_for("campaigns.show", campaign_id=row.id))
+        }
+        for row in rows
+    }

@@ -13,6 +13,7 @@ from campaigns.scheduling import ScheduleError, validate_cron
 from courses.audience import AudienceError, validate_rule
 from lms.config import LOCALES
 from lms.database import utcnow
+from lms.names import name_in, names_from_fields
 
 UNIT_KINDS = {"unit"}
 COURSE_KINDS = {"not_completed", "due_within", "overdue", "completed_within"}
@@ -36,14 +37,21 @@ def audience_from_form(session: Session, form: CampaignForm) -> dict:
     return validate_rule(rule, session)
 
 
-def apply_campaign_form(session: Session, campaign: Campaign, form: CampaignForm) -> bool:
-    """Copy the form into ``campaign``; False (with errors on the form) when the audience is wrong."""
+def apply_campaign_form(session: Session, campaign: Campaign, form: CampaignForm, locale: str) -> bool:
+    """Copy the form into ``campaign``; False (with errors on the form) when the audience or the name is wrong.
+
+    ``name``, the fallback, becomes the name in the office's ``locale`` (else another one)."""
     try:
         audience = audience_from_form(session, form)
     except AudienceError as error:
         form.audience_kind.errors.append(str(error))
         return False
-    campaign.name = form.name.data.strip()
+    names = names_from_fields({locale: form[f"name_{locale}"].data for locale in LOCALES})
+    if not names:
+        form.name_kk.errors.append(_("Name the campaign in at least one language."))
+        return False
+    campaign.names = names
+    campaign.name = name_in(names, locale)[0]
     campaign.category = form.category.data
     campaign.course_slug = form.course_slug.data or None
     campaign.audience = audience
@@ -54,9 +62,12 @@ def apply_campaign_form(session: Session, campaign: Campaign, form: CampaignForm
     return True
 
 
-def fill_campaign_form(form: CampaignForm, campaign: Campaign) -> None:
+def fill_campaign_form(form: CampaignForm, campaign: Campaign, locale: str) -> None:
     rule = campaign.audience or {"kind": "all"}
-    form.name.data, form.category.data, form.course_slug.data = campaign.name, campaign.category, campaign.course_slug
+    names = campaign.names or {locale: campaign.name}  # a name saved before names had languages
+    for code in LOCALES:
+        form[f"name_{code}"].data = names.get(code, "")
+    form.category.data, form.course_slug.data = campaign.category, campaign.course_slug
     form.audience_kind.data = rule.get("kind")
     form.audience_unit.data = str(rule.get("unit_id", ""))
     form.audience_group.data = rule.get("group", "")

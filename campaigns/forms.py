@@ -12,7 +12,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
 from campaigns.models import Category, StepTiming
 
@@ -44,7 +44,9 @@ AUDIENCE_KINDS = {
 
 
 class CampaignForm(FlaskForm):
-    name = StringField(_l("Campaign name"), validators=[DataRequired(), Length(max=200)])
+    name_kk = StringField(_l("In Kazakh"), validators=[Optional(), Length(max=200)])
+    name_ru = StringField(_l("In Russian"), validators=[Optional(), Length(max=200)])
+    name_en = StringField(_l("In English"), validators=[Optional(), Length(max=200)])
     category = SelectField(_l("Category"), choices=[SelectChoice(k.value, v) for k, v in CATEGORY_LABELS.items()])
     course_slug = SelectField(_l("Course"), choices=[], validators=[Optional()])
     audience_kind = SelectField(_l("Audience"), choices=[SelectChoice(k, v) for k, v in AUDIENCE_KINDS.items()])

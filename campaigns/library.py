@@ -71,6 +71,7 @@ def campaign_from_template(
     data = load_template(path)
     campaign = Campaign(
         name=localized(data["name"], locale)[0] or key,
+        names={code: text for code, text in data["name"].items() if text},
         category=data["category"],
         audience=data.get("audience") or {"kind": "all"},
         template_key=key,

@@ -49,7 +49,10 @@ class Campaign(db.Model):
     __tablename__ = "campaign"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The name in the office's language when it was saved: the fallback where ``names`` has none.
     name: Mapped[str] = mapped_column(String(200))
+    #: The name per language, ``{"kk": …, "ru": …, "en": …}`` (issue 15); may miss languages.
+    names: Mapped[dict] = mapped_column(JSON, default=dict)
     category: Mapped[str] = mapped_column(String(32), default=Category.AWARENESS)
     #: An audience rule (``courses.audience``).
     audience: Mapped[dict] = mapped_column(JSON, default=lambda: {"kind": "all"})

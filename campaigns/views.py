@@ -24,6 +24,7 @@ from lms.extensions import db
 from lms.i18n import current_locale
 from lms.mailbox_views import BODY_CSP, PAGE_CSP
 from lms.models import OrgUnit, OutboxMessage, OutboxStatus, Role, User
+from lms.names import name_in
 from lms.outbox import new_message_id
 from lms.permissions import require_role, scope_paths
 
@@ -143,7 +144,7 @@ def new():
     form = _campaign_form()
     if form.validate_on_submit():
         campaign = Campaign(created_by_id=current_user.id)
-        if editing.apply_campaign_form(db.session, campaign, form):
+        if editing.apply_campaign_form(db.session, campaign, form, current_locale()):
             db.session.add(campaign)
             db.session.flush()
             audit.record(db.session, "campaign.create", campaign)
@@ -162,8 +163,8 @@ def edit(campaign_id: int):
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     form = _campaign_form()
     if request.method == "GET":
-        editing.fill_campaign_form(form, campaign)
-    if form.validate_on_submit() and editing.apply_campaign_form(db.session, campaign, form):
+        editing.fill_campaign_form(form, campaign, current_locale())
+    if form.validate_on_submit() and editing.apply_campaign_form(db.session, campaign, form, current_locale()):
         audit.record(db.session, "campaign.edit", campaign)
         db.session.commit()
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
@@ -339,7 +340,8 @@ def recipients_export(campaign_id: int, fmt: str):
     campaign = _campaign_or_404(campaign_id)
     records = reports.recipient_rows(db.session, campaign, _tz())
     name = f"campaign-{campaign.id}-recipients"
-    return export_response(fmt, name, campaign.name, reports.recipient_header(), records)
+    title = name_in(campaign.names, current_locale(), campaign.name)[0]
+    return export_response(fmt, name, title, reports.recipient_header(), records)
 
 
 @bp.route("/audience-count")

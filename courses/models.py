@@ -240,6 +240,8 @@ class Certificate(db.Model):
     #: Unguessable (≥128 random bits), shown as text and in the QR code.
     code: Mapped[str] = mapped_column(String(64), unique=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), unique=True)
+    #: The code people type, ``ADAL-7K3M-Q9XF-2P`` (issue 15); none on certificates issued before it.
+    short_code: Mapped[str | None] = mapped_column(String(20), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
     #: The name as recorded at issue (re-issue after a correction changes it).

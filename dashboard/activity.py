@@ -18,6 +18,7 @@ from lms.models import OutboxMessage, OutboxStatus
 class CampaignRow:
     id: int
     name: str
+    names: dict
     status: str
     next_run_at: datetime | None
     sent: int
@@ -27,10 +28,17 @@ class CampaignRow:
 def running_campaigns(session: Session) -> list[CampaignRow]:
     """Campaigns running (scheduled or sending) or paused, with the next send and their mail so far (two queries)."""
     rows = session.execute(
-        select(Campaign.id, Campaign.name, Campaign.status, func.min(CampaignStep.next_run_at).label("next_run_at"))
-        .outerjoin(CampaignStep, CampaignStep.campaign_id == Campaign.id)
+        select(
+            Campaign.id,
+            Campaign.name,
+            Campaign.names,  # JSON: PostgreSQL cannot group by it, hence the subquery for the next send
+            Campaign.status,
+            select(func.min(CampaignStep.next_run_at))
+            .where(CampaignStep.campaign_id == Campaign.id)
+            .scalar_subquery()
+            .label("next_run_at"),
+        )
         .where(Campaign.status.in_((CampaignStatus.RUNNING, CampaignStatus.PAUSED)))
-        .group_by(Campaign.id, Campaign.name, Campaign.status)
         .order_by(Campaign.status.desc(), Campaign.name)
     ).all()
     ids = [row.id for row in rows]
@@ -53,6 +61,7 @@ def running_campaigns(session: Session) -> list[CampaignRow]:
         CampaignRow(
             row.id,
             row.name,
+            row.names,
             row.status,
             row.next_run_at,
             int(mail[row.id].sent or 0) if row.id in mail else 0,

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from lms.config import DEFAULT_LOCALE, LOCALES
 from lms.database import as_utc, localized
+from lms.names import name_in, name_markup
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
@@ -45,4 +46,7 @@ def init_app(app: Flask) -> None:
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": current_locale(),
             "tr": lambda texts: localized(texts, current_locale())[0],
+            # An office-made name: ``local_name`` marks another language, ``local_name_text`` is plain.
+            "local_name": lambda texts, fallback="": name_markup(texts, current_locale(), fallback),
+            "local_name_text": lambda texts, fallback="": name_in(texts, current_locale(), fallback)[0],
         }

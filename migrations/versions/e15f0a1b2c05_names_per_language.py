@@ -17,8 +17,21 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # A campaign's name per language; the name typed before stays in ``name``, the fallback.
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('names', sa.JSON(), nullable=True))
+    op.execute("UPDATE campaign SET names = '{}'")
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.alter_column('names', existing_type=sa.JSON(), nullable=False)
+    # The short code of new certificates; older ones keep only their 22-character code.
+    with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('short_code', sa.String(length=20), nullable=True))
+        batch_op.create_unique_constraint(op.f("uq_certificate_short_code"), ['short_code'])
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("uq_certificate_short_code"), type_='unique')
+        batch_op.drop_column('short_code')
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.drop_column('names')

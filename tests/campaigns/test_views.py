@@ -51,7 +51,7 @@ def test_officer_builds_a_campaign_and_schedules_it(client, officer, make, db):
     member = make.user(unit=unit)
     make.user()  # outside the unit
     form = {
-        "name": "Integrity week",
+        "name_en": "Integrity week",
         "category": "awareness",
         "audience_kind": "unit",
         "audience_unit": str(unit.id),
