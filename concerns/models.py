@@ -43,6 +43,20 @@ class Outcome(enum.StrEnum):
     REFERRED = "referred"
 
 
+class IllegalMove(Exception):
+    """A status change the case's lifecycle does not allow (e.g. reopening a closed case)."""
+
+
+#: The order a case moves through; a handler may skip ahead, never go back, and close from any open status.
+STATUS_ORDER = (
+    CaseStatus.NEW,
+    CaseStatus.ACKNOWLEDGED,
+    CaseStatus.UNDER_REVIEW,
+    CaseStatus.INVESTIGATION,
+    CaseStatus.CLOSED,
+)
+
+
 class Case(db.Model):
     """One reported concern, from the form to its closing."""
 
@@ -70,6 +84,20 @@ class Case(db.Model):
     reminded_on: Mapped[date | None] = mapped_column(Date)
     #: Encrypted JSON: what happened, where, when, who was involved.
     report: Mapped[str] = mapped_column(Text)
+
+    def move_to(self, status: str, today: date, outcome: str | None = None) -> None:
+        """Change the status forward; closing needs an outcome. Raises :class:`IllegalMove` otherwise."""
+        status = CaseStatus(status)
+        if STATUS_ORDER.index(status) <= STATUS_ORDER.index(CaseStatus(self.status)):
+            raise IllegalMove(status)
+        if (status == CaseStatus.CLOSED) != (outcome is not None):
+            raise IllegalMove(status)
+        self.status = status
+        if self.acknowledged_on is None:
+            self.acknowledged_on = today
+        if status == CaseStatus.CLOSED:
+            self.outcome = Outcome(outcome)
+            self.closed_on = today
 
     unit: Mapped[OrgUnit | None] = relationship()
     messages: Mapped[list[CaseMessage]] = relationship(
@@ -173,9 +201,7 @@ class CaseStatistic(db.Model):
     __tablename__ = "case_statistic"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("concern_case.id", ondelete="SET NULL"), unique=True
-    )
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("concern_case.id", ondelete="SET NULL"), unique=True)
     received_year: Mapped[int] = mapped_column(Integer, index=True)
     category: Mapped[str] = mapped_column(String(32))
     #: substantiated, not_substantiated or referred; ``None`` while in progress.

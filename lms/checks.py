@@ -20,6 +20,7 @@ from limits.storage import storage_from_string
 from sqlalchemy.exc import SQLAlchemyError
 
 from lms.extensions import db
+from lms.keys import split_keys
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,19 @@ def check_totp_key(app: Flask) -> Result:
         "totp_key",
         _("The second factors' key is the generated development one: set ADAL_TOTP_KEY."),
         _("The second factors' key is set."),
+    )
+
+
+def check_cases_key(app: Flask) -> Result:
+    """Reported concerns are encrypted with it: a generated key would make each machine read only its own."""
+    from_file = os.environ.get("ADAL_CASES_KEY_FILE") and not os.environ.get("ADAL_CASES_KEY")
+    return _check_key(
+        app,
+        "ADAL_CASES_KEY_FILE" if from_file else "ADAL_CASES_KEY",
+        split_keys(app.config["ADAL_CASES_KEY"])[0],
+        "cases_key",
+        _("The reported concerns' key is the generated development one: set ADAL_CASES_KEY."),
+        _("The reported concerns' key is set."),
     )
 
 
@@ -173,6 +187,7 @@ def check_storage_writable(app: Flask) -> Result:
 CHECKS: tuple[Callable[[Flask], Result], ...] = (
     check_secret_key,
     check_totp_key,
+    check_cases_key,
     check_base_url,
     check_cookies_secure,
     check_database_for_workers,

@@ -33,6 +33,13 @@ def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
     return path.read_text().strip()
 
 
+def _key_file(path: str | None) -> str:
+    """The keys kept in ``path`` (one setting's worth, commas or lines), or ``""`` when unset."""
+    if not path:
+        return ""
+    return ",".join(Path(path).read_text().split())
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the app config: defaults, then ``ADAL_*`` variables, then explicit overrides."""
     instance = Path(instance_path)
@@ -45,10 +52,29 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     secret = overrides.get("SECRET_KEY") or env.get("ADAL_SECRET_KEY") or _secret_key(instance)
     #: Encrypts the authenticator secrets: kept outside the database, so a dump alone reveals none.
     totp_key = overrides.get("ADAL_TOTP_KEY") or env.get("ADAL_TOTP_KEY") or _secret_key(instance, "totp_key")
+    #: Encrypts reported concerns (``concerns``): comma-separated, the first encrypts, all decrypt.
+    cases_key = (
+        overrides.get("ADAL_CASES_KEY")
+        or env.get("ADAL_CASES_KEY")
+        or _key_file(env.get("ADAL_CASES_KEY_FILE"))
+        or _secret_key(instance, "cases_key")
+    )
     base_url = env.get("ADAL_BASE_URL", "http://127.0.0.1:5000")
     config = {
         "SECRET_KEY": secret,
         "ADAL_TOTP_KEY": totp_key,
+        "ADAL_CASES_KEY": cases_key,
+        # -- concerns (issue 13): deadlines of a case and how long a closed one is kept
+        #: Days within which a new case must be acknowledged, and within which the reporter gets feedback.
+        "ADAL_CASE_ACKNOWLEDGE_DAYS": int(env.get("ADAL_CASE_ACKNOWLEDGE_DAYS", "7")),
+        "ADAL_CASE_FEEDBACK_DAYS": int(env.get("ADAL_CASE_FEEDBACK_DAYS", "90")),
+        #: Days a closed case is kept before retention deletes it (its statistics stay).
+        "ADAL_CASE_RETENTION_DAYS": int(env.get("ADAL_CASE_RETENTION_DAYS", "1825")),
+        #: Tries at a case's receipt code: per case number, and for everyone together.
+        "ADAL_RECEIPT_LIMIT": env.get("ADAL_RECEIPT_LIMIT", "5 per minute;20 per hour"),
+        "ADAL_RECEIPT_GLOBAL_LIMIT": env.get("ADAL_RECEIPT_GLOBAL_LIMIT", "60 per minute"),
+        #: New reports for everyone together (no address is kept to count per person).
+        "ADAL_REPORT_LIMIT": env.get("ADAL_REPORT_LIMIT", "100 per hour"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "ADAL_BASE_URL": base_url.rstrip("/"),
@@ -93,6 +119,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        # -- the public page (issue 13)
+        #: Transparency figures hide every group smaller than this (a count of 3 shows "fewer than 5").
+        "ADAL_PUBLIC_MIN_GROUP": int(env.get("ADAL_PUBLIC_MIN_GROUP", "5")),
+        #: The largest PDF of a regulatory document the office may upload, per language, in MB.
+        "ADAL_DOCUMENT_MAX_MB": int(env.get("ADAL_DOCUMENT_MAX_MB", "10")),
         "WTF_CSRF_TIME_LIMIT": None,
     }
     config.update(overrides)

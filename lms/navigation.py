@@ -15,12 +15,21 @@ class NavItem:
     roles: tuple[str, ...] = ()  #: empty: every signed-in person
     section: str = "main"  #: "main" (learning) or "office"
     university_wide: bool = False  #: hidden from officers scoped to a unit (``permissions.university_wide``)
+    #: Shown only to holders of ``roles`` themselves, not to admins (the case handlers' pages).
+    holders_only: bool = False
 
 
 def add_nav_item(
-    app: Flask, endpoint: str, label, roles: tuple[str, ...] = (), section: str = "main", university_wide: bool = False
+    app: Flask,
+    endpoint: str,
+    label,
+    roles: tuple[str, ...] = (),
+    section: str = "main",
+    university_wide: bool = False,
+    holders_only: bool = False,
 ) -> None:
-    app.extensions.setdefault("adal.nav", []).append(NavItem(endpoint, label, roles, section, university_wide))
+    item = NavItem(endpoint, label, roles, section, university_wide, holders_only)
+    app.extensions.setdefault("adal.nav", []).append(item)
 
 
 def visible_nav_items(section: str) -> list[NavItem]:
@@ -32,6 +41,7 @@ def visible_nav_items(section: str) -> list[NavItem]:
         for item in current_app.extensions.get("adal.nav", [])
         if item.section == section
         and (not item.roles or current_user.has_role(*item.roles))
+        and not (item.holders_only and not current_user.role_names.intersection(item.roles))
         and not (item.university_wide and scope_paths(current_user) is not None)
     ]
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lms import audit
 from lms.models import OrgUnit, Role, User, UserRole
-from lms.permissions import ROLE_LABELS, people_in_scope, scope_paths
+from lms.permissions import ADMIN_ONLY_ROLES, ROLE_LABELS, people_in_scope, scope_paths
 
 
 @dataclass
@@ -114,7 +114,7 @@ def set_roles(
             raise RoleChangeRefused("no_unit")
     current = person.role_names
     granted, revoked = wanted - current, current - wanted
-    if Role.ADMIN in granted | revoked and not actor.has_role(Role.ADMIN):
+    if {Role.ADMIN, *ADMIN_ONLY_ROLES} & (granted | revoked) and not actor.has_role(Role.ADMIN):
         raise RoleChangeRefused("admin_only")
     if Role.ADMIN in revoked and person.id == actor.id:
         raise RoleChangeRefused("own_admin")

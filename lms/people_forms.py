@@ -17,13 +17,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.forms import LANGUAGE_CHOICES
 from lms.models import PersonKind, Role
-from lms.permissions import ROLE_LABELS
+from lms.permissions import ADMIN_ONLY_ROLES, ROLE_LABELS
 
 KIND_CHOICES = [
     SelectChoice(PersonKind.STUDENT.value, _l("Student")),
     SelectChoice(PersonKind.STAFF.value, _l("Staff")),
 ]
-ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in (Role.AUTHOR, Role.OFFICER, Role.ADMIN)]
+ROLE_CHOICES = [
+    SelectChoice(role.value, ROLE_LABELS[role]) for role in (Role.AUTHOR, Role.OFFICER, Role.ADMIN, *ADMIN_ONLY_ROLES)
+]
 
 
 class ImportUploadForm(FlaskForm):

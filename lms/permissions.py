@@ -15,7 +15,14 @@ ROLE_LABELS = {
     Role.AUTHOR: _l("course author"),
     Role.OFFICER: _l("compliance officer"),
     Role.ADMIN: _l("administrator"),
+    Role.CASE_HANDLER: _l("case handler"),  # concerns (issue 13)
+    Role.CUSTODIAN: _l("identity custodian"),  # concerns (issue 13)
 }
+
+
+#: Roles only an admin grants or takes away (besides admin itself): the reported concerns' roles,
+#: so an officer cannot make themselves a reader of cases (a case handler names others in ``concerns``).
+ADMIN_ONLY_ROLES = (Role.CASE_HANDLER, Role.CUSTODIAN)
 
 
 def require_role(*roles: str):

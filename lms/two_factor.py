@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lms.database import utcnow
+from lms.keys import derive_key
 from lms.models import RecoveryCode, TwoFactor, User
 
 #: The name the authenticator app shows next to the person's address.
@@ -183,4 +184,4 @@ def _fernet() -> Fernet:
 
 def _derived_key(purpose: str) -> bytes:
     """A key of its own per use, from ``ADAL_TOTP_KEY`` (any length, any characters)."""
-    return hmac.new(current_app.config["ADAL_TOTP_KEY"].encode(), purpose.encode(), hashlib.sha256).digest()
+    return derive_key(current_app.config["ADAL_TOTP_KEY"], purpose)
