@@ -53,6 +53,9 @@ def init_app(app: Flask) -> None:
         _l("%(person)s signed %(document)s (version %(version)s) in %(target)s"),
         "learning",
     )
+    add_sentence(
+        app, "course.seminar_attended", _l("%(person)s attended the seminar %(module)s of %(target)s"), "learning"
+    )
     add_sentence(app, "course.completed", _l("%(person)s completed %(target)s with %(score)s"), "learning", _score)
     add_sentence(
         app, "certificate.issue", _l("Certificate %(target)s was issued to %(holder)s for %(course)s"), "certificates"

@@ -21,6 +21,7 @@ DEFAULT_SETTINGS = {
     ModuleKind.LESSON: {},
     ModuleKind.QUIZ: {"grading": "highest", "show_answers": "always"},
     ModuleKind.ATTESTATION: {"document_version": "1"},
+    ModuleKind.SEMINAR: {},
 }
 
 
@@ -119,7 +120,7 @@ def add_module(session: Session, course: Course, key: str, kind: str, title: dic
 
 
 def update_module(module: Module, title: dict, body: dict, required: bool, settings: dict) -> None:
-    """Save a module's texts and, for quizzes and attestations, its settings."""
+    """Save a module's texts and, for quizzes, attestations and seminars, its settings."""
     _require_draft(module.course)
     module.title = title
     module.required = required
@@ -130,7 +131,7 @@ def update_module(module: Module, title: dict, body: dict, required: bool, setti
         module.settings = {k: v for k, v in settings.items() if v not in (None, "")}
     else:
         module.body = body
-        if module.kind == ModuleKind.ATTESTATION:
+        if module.kind in (ModuleKind.ATTESTATION, ModuleKind.SEMINAR):
             module.settings = {k: v for k, v in settings.items() if v not in (None, "")}
 
 

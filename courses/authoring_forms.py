@@ -80,6 +80,7 @@ class ModuleAddForm(FlaskForm):
             SelectChoice("lesson", _l("Lesson")),
             SelectChoice("quiz", _l("Quiz")),
             SelectChoice("attestation", _l("Attestation (sign a document)")),
+            SelectChoice("seminar", _l("Seminar (attend an event)")),
         ],
     )
     submit = SubmitField(_l("Add the module"))
@@ -122,6 +123,8 @@ class ModuleForm(FlaskForm):
     min_reading_seconds = IntegerField(
         _l("Minimum reading time (seconds)"), validators=[Optional(), NumberRange(0, 3600)]
     )
+    # seminar settings
+    event_id = SelectField(_l("The event to attend"), coerce=int, default=0, choices=[])
     submit = SubmitField(_l("Save"))
 
     def pool_draws(self) -> list[dict]:

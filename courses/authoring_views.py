@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from courses import authoring, packs, question_stats, versioning
+from courses import authoring, packs, question_stats, seminars, versioning
 from courses.authoring_forms import MAX_OPTIONS, CourseForm, ImportForm, ModuleAddForm, ModuleForm, QuestionForm
 from courses.content import render_markdown
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
@@ -169,7 +169,7 @@ def archive(course_id: int):
 
 @bp.route("/courses/<int:course_id>/modules", methods=["POST"])
 def add_module(course_id: int):
-    """Append an empty lesson, quiz or attestation to a draft."""
+    """Append an empty lesson, quiz, attestation or seminar to a draft."""
     course = _course(course_id)
     if (frozen := _editable(course)) is not None:
         return frozen
@@ -238,6 +238,7 @@ def module(module_id: int):
         SelectChoice("", _("None")),
         *(SelectChoice(m.key, localized(m.title, current_locale())[0] or m.key) for m in lessons),
     ]
+    form.event_id.choices = _event_choices()
     if request.method == "GET":
         form.pools.data = ", ".join(f"{p['pool']}={p['draw']}" for p in settings.get("pools", []))
         for locale in LOCALES:
@@ -274,7 +275,16 @@ def _form_settings(form: ModuleForm, kind: str) -> dict:
         }
     if kind == ModuleKind.ATTESTATION:
         return {"document_version": form.document_version.data, "min_reading_s": form.min_reading_seconds.data}
+    if kind == ModuleKind.SEMINAR:
+        return {"event_id": form.event_id.data or None}
     return {}
+
+
+def _event_choices() -> list[SelectChoice]:
+    """The events a seminar module may link (none when the events package is not installed)."""
+    directory = seminars.event_directory()
+    events = directory.choices(db.session, current_locale()) if directory else []
+    return [SelectChoice(0, _("Not chosen yet")), *(SelectChoice(event_id, title) for event_id, title in events)]
 
 
 @bp.route("/modules/<int:module_id>/delete", methods=["POST"])

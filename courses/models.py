@@ -31,6 +31,7 @@ class ModuleKind(enum.StrEnum):
     LESSON = "lesson"
     QUIZ = "quiz"
     ATTESTATION = "attestation"
+    SEMINAR = "seminar"  #: done by attending an event (``courses.seminars``)
 
 
 class Course(db.Model):
@@ -65,7 +66,7 @@ class Course(db.Model):
 
 
 class Module(db.Model):
-    """A step of a course: a lesson to read, a quiz to pass, or a document to sign."""
+    """A step of a course: a lesson to read, a quiz to pass, a document to sign or a seminar to attend."""
 
     __tablename__ = "course_module"
 
@@ -81,7 +82,7 @@ class Module(db.Model):
     required: Mapped[bool] = mapped_column(default=True)
     #: Quiz: ``pools`` [{"pool", "draw"}], ``time_limit_s``, ``max_attempts``, ``grading``
     #: (highest|last), ``pass_mark``, ``show_answers`` (always|passed|never), ``remedial_module``.
-    #: Attestation: ``document_version``, ``min_reading_s``.
+    #: Attestation: ``document_version``, ``min_reading_s``. Seminar: ``event_id``.
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
 
     course: Mapped[Course] = relationship(back_populates="modules")

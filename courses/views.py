@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from courses import content, progress, quiz
+from courses import content, progress, quiz, seminars
 from courses.forms import AcceptForm, MarkReadForm, QuizForm, StartQuizForm
 from courses.models import (
     Certificate,
@@ -172,6 +172,8 @@ def _module_page(enrolment: Enrolment, module: Module) -> str:
             version=progress.document_version(module),
             min_reading_s=int((module.settings or {}).get("min_reading_s") or 0),
         )
+    if module.kind == ModuleKind.SEMINAR:
+        return _seminar_page(enrolment, module, context)
     remedial_for = [
         m
         for m in enrolment.course.modules
@@ -179,6 +181,16 @@ def _module_page(enrolment: Enrolment, module: Module) -> str:
         and progress.remedial_due(enrolment.course, m, context["state"].failures.get(m.id, 0)) is module
     ]
     return render_template("courses/learn_lesson.html", **context, form=MarkReadForm(), remedial_for=remedial_for)
+
+
+def _seminar_page(enrolment: Enrolment, module: Module, context: dict) -> str:
+    """A seminar step: the event to attend; done when the door's check-in says so (maybe before enrolment)."""
+    if module.id not in context["state"].done and seminars.catch_up(db.session, enrolment, module):
+        context = _player_context(enrolment, module)
+    directory = seminars.event_directory()
+    event_id = seminars.linked_event_id(module)
+    event = directory.describe(db.session, event_id, current_locale()) if directory and event_id else None
+    return render_template("courses/learn_seminar.html", **context, event=event)
 
 
 def _player_context(enrolment: Enrolment, module: Module) -> dict:

@@ -65,7 +65,7 @@ def test_the_broken_pack_reports_every_error_with_file_and_line_and_saves_nothin
         "quiz.quiz.yaml:12: the answer “c” is not one of the options",
         "quiz.quiz.yaml:15: “kind” must be one of: single, multiple, truefalse, ordering, matching",
         "course.yaml:15: the pool “main” holds 3 questions but the quiz draws 5",
-        "course.yaml:17: “kind” must be one of: lesson, quiz, attestation",
+        "course.yaml:17: “kind” must be one of: lesson, quiz, attestation, seminar",
     ]
     db.session.rollback()
     assert _count(db, Course) == 0
