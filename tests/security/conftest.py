@@ -103,6 +103,7 @@ def world(app):
     session.add(export)
     audit.record(session, "security.test", users["learner"], actor=users["admin"])
     session.commit()
+    case_args = _reported_case(session, make)  # concerns (issue 13)
 
     token = tracking.message_token(message.message_id)
     world = World(users=users)
@@ -139,6 +140,7 @@ def world(app):
         "filename": "css/adal.css",
         "bootstrap_filename": "css/bootstrap.min.css",
     }
+    world.args.update(case_args)
     world.args["modules"] = {"lesson": lesson.id, "quiz": quiz.id, "attestation": module_of(course, "code").id}
     world.clients = {role: _client(app) for role in ROLES}
     sign_in(world)
@@ -147,6 +149,23 @@ def world(app):
     session.remove()
     _empty_all_tables()
     ctx.pop()
+
+
+def _reported_case(session, make) -> dict:
+    """A reported case with a file and an identity request waiting: real objects behind the case URLs."""
+    from concerns import identity
+    from concerns.attachments import CleanFile
+    from concerns.models import Case, CaseFile
+    from concerns.reporting import Report, file_report
+
+    report = Report(category="bribery", what="Security world case", name="Named Reporter")
+    receipt = file_report(session, report, [CleanFile("note.txt", "text/plain", b"note")])
+    case = session.query(Case).filter_by(number=receipt.number).one()
+    handler = make.user(roles=[Role.CASE_HANDLER])
+    request = identity.request_identity(session, case, handler, "needed to interview")
+    session.commit()
+    file_id = session.query(CaseFile.id).filter_by(case_id=case.id).scalar()
+    return {"number": case.number, "file_id": file_id, "request_id": request.id}
 
 
 def sign_in(world: World) -> None:

@@ -47,6 +47,9 @@ COURSE_FILE = (LOGIN, OK, 404, OK, OK, OK, OK)
 LOOPBACK = (PUBLIC,) * 7
 #: Only administrators (resetting a person's second factor).
 ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 403, OK)
+#: Reported cases: only case handlers and custodians, whom none of the seven is (admins neither), open
+#: them; everyone else gets 404, as for a case that does not exist (tests/concerns test a real handler).
+CASES = (404,) * 7
 
 MATRIX = {
     "GET /": SIGNED_IN,
@@ -192,6 +195,23 @@ MATRIX = {
     "GET /office/campaigns/<int:campaign_id>/recipients.<any(csv, xlsx):fmt>": OFFICE_WIDE,
     "POST /office/campaigns/<int:campaign_id>/test": OFFICE_WIDE,
     "POST /office/campaigns/<int:campaign_id>/<any(schedule, pause, resume, cancel, resend):action>": OFFICE_WIDE,
+    # Reported concerns (issue 13): the reporting channel is for everyone, the cases for handlers only
+    "GET /report": EVERYONE,
+    "POST /report": EVERYONE,
+    "GET /report/follow-up": EVERYONE,
+    "POST /report/follow-up": EVERYONE,
+    "GET /report/privacy": EVERYONE,
+    "GET /cases/": CASES,
+    "GET /cases/<number>": CASES,
+    "POST /cases/<number>/status": CASES,
+    "POST /cases/<number>/unit": CASES,
+    "POST /cases/<number>/messages": CASES,
+    "GET /cases/<number>/files/<int:file_id>": CASES,
+    "POST /cases/<number>/identity": CASES,
+    "GET /cases/custody": CASES,
+    "POST /cases/custody/<int:request_id>": CASES,
+    "GET /cases/handlers": CASES,
+    "POST /cases/handlers": CASES,
 }
 
 #: Requests that change the shared rows for good run last, in this order.
