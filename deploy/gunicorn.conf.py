@@ -5,6 +5,8 @@ Every number can be changed in /etc/adal/adal.env without editing this file.
 
 import os
 
+from gunicorn.glogging import Logger
+
 #: nginx on the same machine talks to this address; never expose it directly.
 bind = os.environ.get("ADAL_WEB_BIND", "127.0.0.1:8000")
 #: Two cores: two processes with four threads each. ``flask --app app check`` reads the same
@@ -31,3 +33,23 @@ accesslog = "-"
 errorlog = "-"
 #: Client address, request, status, size, and the time taken in milliseconds (%(M)s).
 access_log_format = '%({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
+
+
+#: The reporting channel's requests (``/report``, see ``concerns.log_rules``) are logged without who asked:
+#: no address, forwarded address, browser, referring page or time to the second.
+UNRECORDED_ATOMS = ("h", "a", "f", "t", "{x-forwarded-for}i", "{x-real-ip}i", "{user-agent}i", "{referer}i")
+
+
+class AdalLogger(Logger):
+    """Gunicorn's logger, with the reporting channel's access lines emptied of anything about the reporter."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        path = environ.get("PATH_INFO", "")
+        if path == "/report" or path.startswith("/report/"):
+            for key in UNRECORDED_ATOMS:
+                atoms[key] = "-"
+        return atoms
+
+
+logger_class = AdalLogger
