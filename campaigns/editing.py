@@ -110,14 +110,29 @@ def apply_step_form(step: CampaignStep, form: StepForm, tz: ZoneInfo) -> bool:
         return False
     step.subject = {loc: (form[f"subject_{loc}"].data or "").strip() for loc in LOCALES}
     step.body = {loc: form[f"body_{loc}"].data or "" for loc in LOCALES}
-    step.timing = timing
-    local: datetime | None = form.send_at.data
-    step.send_at = local.replace(tzinfo=tz) if local else None
-    step.cron = form.cron.data if timing == StepTiming.CRON else None
-    step.delay_days = form.delay_days.data
-    step.offset_days = form.offset_days.data
-    step.repeat_days = form.repeat_days.data
+    chosen = timing_from_form(form, tz)
+    for name in ("timing", *TIMING_FIELDS):
+        setattr(step, name, getattr(chosen, name))
     return True
+
+
+#: The fields each timing uses; the step form shows only the chosen timing's.
+TIMING_FIELDS = {
+    "send_at": StepTiming.AT,
+    "cron": StepTiming.CRON,
+    "delay_days": StepTiming.DRIP,
+    "offset_days": StepTiming.RELATIVE_TO_DUE,
+    "repeat_days": StepTiming.RELATIVE_TO_DUE,
+}
+
+
+def timing_from_form(form: StepForm, tz: ZoneInfo) -> CampaignStep:
+    """An unsaved step holding the form's timing; the fields of the other timings stay empty."""
+    timing = form.timing.data or StepTiming.NOW
+    values = {name: form[name].data if used == timing else None for name, used in TIMING_FIELDS.items()}
+    local: datetime | None = values["send_at"]
+    values["send_at"] = local.replace(tzinfo=tz) if local else None
+    return CampaignStep(timing=timing, **values)
 
 
 def fill_step_form(form: StepForm, step: CampaignStep, tz: ZoneInfo) -> None:

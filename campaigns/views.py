@@ -15,6 +15,7 @@ from campaigns.forms import AUDIENCE_KINDS, CATEGORY_LABELS, TIMING_LABELS, Acti
 from campaigns.materialize import render_for
 from campaigns.models import Campaign, CampaignStatus, CampaignStep, IllegalTransition
 from campaigns.scheduling import ScheduleError, first_run
+from campaigns.timing_words import timing_summary
 from courses.audience import AudienceError, count_audience, describe_rule
 from courses.versioning import course_titles
 from lms import audit
@@ -184,7 +185,8 @@ def new_step(campaign_id: int, step_id: int | None):
     form = StepForm()
     if request.method == "GET" and step is not None:
         editing.fill_step_form(form, step, _tz())
-    if form.validate_on_submit():
+    refresh = "refresh" in request.form  # "Update the summary": show the chosen timing, save nothing
+    if not refresh and form.validate_on_submit():
         target = step or CampaignStep(position=len(campaign.steps))
         if editing.apply_step_form(target, form, _tz()):
             if step is None:
@@ -194,7 +196,15 @@ def new_step(campaign_id: int, step_id: int | None):
             audit.record(db.session, "campaign.step", campaign)
             db.session.commit()
             return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    return render_template("campaigns/step.html", form=form, campaign=campaign, step=step)
+    summary = timing_summary(editing.timing_from_form(form, _tz()), _tz(), utcnow())
+    return render_template(
+        "campaigns/step.html",
+        form=form,
+        campaign=campaign,
+        step=step,
+        summary=summary,
+        timing_fields=editing.TIMING_FIELDS,
+    )
 
 
 @bp.route("/<int:campaign_id>")

@@ -7,12 +7,13 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -219,6 +220,15 @@ def signed_version(session: Session, enrolment: Enrolment, module: Module) -> st
     ).all()
     current = document_version(module)
     return current if current in versions else (versions[-1] if versions else None)
+
+
+def signed_on(session: Session, enrolment: Enrolment, module: Module) -> date | None:
+    """The day, in the university's time zone, this enrolment last accepted the module's document
+    (so the learner can read the regulatory document as it stood then)."""
+    accepted = session.scalar(
+        select(func.max(Attestation.accepted_at)).filter_by(enrolment_id=enrolment.id, module_id=module.id)
+    )
+    return as_utc(accepted).astimezone(ZoneInfo(current_app.config["ADAL_TIMEZONE"])).date() if accepted else None
 
 
 @dataclass
