@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from courses import grading
+from courses.contact_placeholders import with_office_contacts
 from courses.models import (
     Attestation,
     Course,
@@ -63,13 +64,14 @@ def display_status(enrolment: Enrolment, now: datetime | None = None) -> str:
 def pick_text(texts: dict | None, locale: str, default_locale: str) -> tuple[str, str | None]:
     """A translated text in ``locale``, else in the course's default language, else any.
 
-    Returns the text and the locale it is in, so the page can note a fallback.
+    Returns the text (the office's contacts filled in) and the locale it is in, so the page can note a fallback.
     """
     texts = texts or {}
     for candidate in (locale, default_locale):
         if texts.get(candidate):
-            return texts[candidate], candidate
-    return localized(texts, locale)
+            return with_office_contacts(texts[candidate], candidate), candidate
+    text, shown = localized(texts, locale)
+    return with_office_contacts(text, shown or locale), shown
 
 
 def progress_row(session: Session, enrolment: Enrolment, module: Module) -> ModuleProgress:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
+from courses.contact_placeholders import with_office_contacts
 from lms.database import localized
 
 QUESTION_TYPES: dict[str, type[QuestionType]] = {}
@@ -40,7 +41,8 @@ def field_name(question_id: int, part: str | None = None) -> str:
 
 def _text(texts: Mapping | None, locale: str, default_locale: str) -> str:
     texts = texts or {}
-    return texts.get(locale) or texts.get(default_locale) or localized(texts, locale)[0]
+    text = texts.get(locale) or texts.get(default_locale) or localized(texts, locale)[0]
+    return with_office_contacts(text, locale)
 
 
 def _option_ids(question) -> list[str]:
