@@ -138,14 +138,22 @@ def load_certificates(session: Session, ids: list[str], locale: str) -> dict[str
     """Certificates by id: the start of the code linking to the office's page, the holder, the course."""
     rows = session.execute(
         select(
-            Certificate.id, Certificate.code, Certificate.holder_name, Certificate.user_id, Course.slug, Course.title
+            Certificate.id,
+            Certificate.code,
+            Certificate.short_code,
+            Certificate.holder_name,
+            Certificate.user_id,
+            Course.slug,
+            Course.title,
         )
         .join(Course, Course.id == Certificate.course_id)
         .where(Certificate.id.in_(_ints(ids)))
     )
     return {
         str(row.id): {
-            "target": Piece(row.code[:CODE_SHOWN] + "…", url_for("certificates.office_detail", cert_id=row.id)),
+            "target": Piece(
+                row.short_code or row.code[:CODE_SHOWN] + "…", url_for("certificates.office_detail", cert_id=row.id)
+            ),
             "holder": _person_piece(row.user_id, row.holder_name),
             "course": _course_piece(row.slug, row.title, locale),
         }

@@ -23,6 +23,7 @@ from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, Length
 
 from courses import certificates
+from courses.certificate_codes import normalize_short_code
 from courses.models import Certificate, CertificateExport, ExportStatus
 from courses.versioning import course_titles
 from lms.database import localized
@@ -96,7 +97,7 @@ def mine():
 def download_mine(cert_id: int):
     """Download one's own certificate from storage; another person's is a 404."""
     row = db.session.execute(
-        select(Certificate.code, Certificate.pdf, Certificate.pdf_sha256).where(
+        select(Certificate.code, Certificate.short_code, Certificate.pdf, Certificate.pdf_sha256).where(
             Certificate.id == cert_id,
             Certificate.user_id == current_user.id,
             Certificate.revoked_at.is_(None),
@@ -104,7 +105,7 @@ def download_mine(cert_id: int):
     ).first()
     if row is None or row.pdf is None:
         abort(404)
-    return _pdf_response(row.pdf, row.code, row.pdf_sha256)
+    return _pdf_response(row.pdf, certificates.shown_code(row), row.pdf_sha256)
 
 
 # --- Public verification -----------------------------------------------------------------------
@@ -116,7 +117,7 @@ def verify_form():
     """A form to type a code; submitting it opens the code's verification page."""
     code = (request.args.get("code") or "").strip()
     if code:
-        return redirect(url_for("certificates.verify", code=code))
+        return redirect(url_for("certificates.verify", code=normalize_short_code(code) or code))
     return render_template("courses/cert_verify.html", cert=None, asked=False)
 
 
@@ -211,7 +212,7 @@ def office_detail(cert_id: int):
 def office_download(cert_id: int):
     """Download any certificate of the officer's units, from storage."""
     cert = _office_certificate(cert_id)
-    return _pdf_response(certificates.certificate_pdf(db.session, cert), cert.code, cert.pdf_sha256)
+    return _pdf_response(certificates.certificate_pdf(db.session, cert), certificates.shown_code(cert), cert.pdf_sha256)
 
 
 @bp.route("/office/certificates/<int:cert_id>/revoke", methods=["POST"])

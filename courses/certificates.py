@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+from courses.certificate_codes import new_short_code, normalize_short_code
 from courses.models import (
     Certificate,
     CertificateExport,
@@ -51,8 +52,13 @@ class CertificateError(ValueError):
 
 
 def new_code() -> str:
-    """A verification code with 128 random bits: short enough to type, impossible to guess."""
+    """The row's internal 128-bit code (shown only on certificates issued before the short code)."""
     return secrets.token_urlsafe(16)
+
+
+def shown_code(cert: Certificate) -> str:
+    """The code printed on ``cert`` and typed to verify it: the short one, or an older one's long one."""
+    return cert.short_code or cert.code
 
 
 def certificate_status(cert: Certificate, now: datetime | None = None) -> str:
@@ -161,7 +167,7 @@ def _facts_for(enrolment: Enrolment, layout: str) -> CertificateFacts:
     if expires is None and enrolment.course.validity_months:
         expires = add_months(issued, enrolment.course.validity_months)
     return CertificateFacts(
-        code=new_code(),
+        code=new_short_code(),
         holder_name=enrolment.user.full_name,
         score=enrolment.score,
         locale=enrolment.user.locale or "kk",
@@ -197,7 +203,8 @@ def issue_certificate(session: Session, enrolment: Enrolment) -> Certificate:
     _insert_ignoring_duplicates(
         session,
         {
-            "code": facts.code,
+            "code": new_code(),
+            "short_code": facts.code,
             "enrolment_id": enrolment.id,
             "user_id": enrolment.user_id,
             "course_id": enrolment.course_id,
@@ -212,7 +219,7 @@ def issue_certificate(session: Session, enrolment: Enrolment) -> Certificate:
         },
     )
     cert = certificate_of(session, enrolment.id)
-    if cert.code == facts.code:
+    if cert.short_code == facts.code:
         audit.record(session, "certificate.issue", cert, details={"enrolment_id": enrolment.id})
     return cert
 
@@ -236,7 +243,7 @@ def revoke_certificate(session: Session, cert: Certificate, reason: str, actor: 
         raise CertificateError(_("This certificate is already revoked."))
     cert.revoked_at = utcnow()
     cert.revoked_reason = reason
-    audit.record(session, "certificate.revoke", cert, actor=actor, details={"code": cert.code, "reason": reason})
+    audit.record(session, "certificate.revoke", cert, actor=actor, details={"code": shown_code(cert), "reason": reason})
 
 
 def reissue_certificate(session: Session, cert: Certificate, holder_name: str, actor: User | None = None) -> None:
@@ -247,7 +254,7 @@ def reissue_certificate(session: Session, cert: Certificate, holder_name: str, a
     if cert.revoked_at is not None:
         raise CertificateError(_("A revoked certificate cannot be re-issued."))
     facts = CertificateFacts(
-        code=cert.code,
+        code=shown_code(cert),
         holder_name=holder_name,
         score=cert.score,
         locale=cert.locale,
@@ -257,7 +264,7 @@ def reissue_certificate(session: Session, cert: Certificate, holder_name: str, a
     )
     pdf = render_certificate_pdf(session, facts, cert.course)
     details = {
-        "code": cert.code,
+        "code": shown_code(cert),
         "old_name": cert.holder_name,
         "new_name": holder_name,
         "old_sha256": cert.pdf_sha256,
@@ -270,11 +277,17 @@ def reissue_certificate(session: Session, cert: Certificate, holder_name: str, a
 
 
 def find_by_code(session: Session, code: str) -> Certificate | None:
-    """The certificate with exactly this code, with its course; ``None`` for anything else."""
+    """The certificate of a typed code, with its course; ``None`` for anything else.
+
+    A short code is read in any case, with or without dashes (``certificate_codes``); an older
+    22-character code must match exactly, as its letters' case carries its randomness.
+    """
     code = (code or "").strip()
     if not code or len(code) > 64:
         return None
-    return session.scalar(select(Certificate).options(joinedload(Certificate.course)).where(Certificate.code == code))
+    short = normalize_short_code(code)
+    condition = Certificate.short_code == short if short else Certificate.code == code
+    return session.scalar(select(Certificate).options(joinedload(Certificate.course)).where(condition))
 
 
 def certificates_of_user(session: Session, user_id: int) -> list[Certificate]:
@@ -311,11 +324,12 @@ def office_query(
     query = in_scope(query, scope_paths)
     if search:
         like = f"%{search.strip().lower()}%"
+        short = normalize_short_code(search)
         query = query.where(
             or_(
                 func.lower(Certificate.holder_name).like(like),
                 func.lower(User.email).like(like),
-                Certificate.code == search.strip(),
+                Certificate.short_code == short if short else Certificate.code == search.strip(),
             )
         )
     if course_slug:
@@ -380,7 +394,9 @@ def build_export(session: Session, export: CertificateExport) -> None:
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
         while True:
             rows = session.execute(
-                select(Certificate.id, Certificate.code, Certificate.holder_name, Certificate.pdf)
+                select(
+                    Certificate.id, Certificate.code, Certificate.short_code, Certificate.holder_name, Certificate.pdf
+                )
                 .where(condition, Certificate.id > last_id)
                 .order_by(Certificate.id)
                 .limit(EXPORT_BATCH)
@@ -388,7 +404,7 @@ def build_export(session: Session, export: CertificateExport) -> None:
             if not rows:
                 break
             for row in rows:
-                archive.writestr(_entry_name(row.holder_name, row.code), row.pdf or b"")
+                archive.writestr(_entry_name(row.holder_name, shown_code(row)), row.pdf or b"")
             last_id = rows[-1].id
             export.done += len(rows)
             session.commit()
@@ -451,4 +467,5 @@ def init_app(app: Flask) -> None:
 
     course_completed.connect(on_course_completed, sender=app)
     register_job(app, "certificate-exports", run_certificate_exports, seconds=10)
+    app.add_template_global(shown_code, "certificate_code")
     certificate_views.init_app(app)

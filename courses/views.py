@@ -169,6 +169,7 @@ def _module_page(enrolment: Enrolment, module: Module) -> str:
             **context,
             form=form,
             signed=progress.signed_version(db.session, enrolment, module),
+            signed_on=progress.signed_on(db.session, enrolment, module),
             version=progress.document_version(module),
             min_reading_s=int((module.settings or {}).get("min_reading_s") or 0),
         )

@@ -1,6 +1,8 @@
 """The header menu: each feature adds its own entries in ``init_app``, the layout shows them."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from flask import Flask, current_app
 from flask_login import current_user
@@ -60,5 +62,29 @@ def landing_endpoint() -> str | None:
     return next((endpoint for endpoint, roles in pages if not roles), None)
 
 
+# --- pages a feature offers to visitors, and the documents it keeps (the public page) ---------------
+
+
+def set_visitors_page(app: Flask, endpoint: str) -> None:
+    """Show ``endpoint`` to visitors who open ``/`` (without one, they are sent to sign in)."""
+    app.extensions["adal.visitors_page"] = endpoint
+
+
+def visitors_page() -> str | None:
+    return current_app.extensions.get("adal.visitors_page")
+
+
+def set_document_linker(app: Flask, linker: Callable[[str, date | None], str | None]) -> None:
+    """Let pages link to a regulatory document by its key: ``linker(key, day)`` gives the URL of the
+    version in force on ``day`` (``None``: today), or ``None`` when no such document is kept."""
+    app.extensions["adal.document_linker"] = linker
+
+
+def document_url(key: str, day: date | None = None) -> str | None:
+    """A link to the document ``key`` as in force on ``day``, if a feature keeps documents and has it."""
+    linker = current_app.extensions.get("adal.document_linker")
+    return linker(key, day) if linker is not None else None
+
+
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"nav_items": visible_nav_items})
+    app.context_processor(lambda: {"nav_items": visible_nav_items, "document_url": document_url})

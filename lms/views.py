@@ -27,7 +27,7 @@ from lms.forms import (
     SetPasswordForm,
 )
 from lms.models import Role
-from lms.navigation import landing_endpoint
+from lms.navigation import landing_endpoint, visitors_page
 from lms.office_settings import office_contacts, save_office_contacts
 from lms.permissions import require_role, university_wide
 from lms.security import is_safe_next
@@ -55,8 +55,12 @@ def inject_layout():
 
 @bp.route("/")
 def index():
-    """Send people where their work is: the office to its dashboard, learners to their learning, visitors to sign in."""
+    """Send people where their work is: the office to its dashboard, learners to their learning; visitors
+    see the visitors' page a feature offers (the public page), else the sign-in page."""
     if not current_user.is_authenticated:
+        page = visitors_page()
+        if page is not None:
+            return current_app.view_functions[page]()
         return redirect(url_for("lms.login"))
     endpoint = landing_endpoint()
     if endpoint is not None:

@@ -4,6 +4,7 @@ revocation and re-issue, the background zip, and a fetcher that reaches nothing 
 import hashlib
 import http.server
 import io
+import re
 import subprocess
 import threading
 import zipfile
@@ -66,14 +67,15 @@ def pdf_pages(pdf: bytes, tmp_path) -> int:
 
 def test_completion_issues_a_one_page_pdf_with_name_code_and_kazakh_letters(db, course, learner, tmp_path):
     cert = complete(db, enrol(db.session, learner, course), score=92)
-    assert len(cert.code) >= 22  # 16 random bytes, URL-safe base64
+    assert len(cert.code) >= 22  # 16 random bytes, URL-safe base64: the row's own, never printed
+    assert re.fullmatch(r"ADAL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", cert.short_code)
     pdf = certificates.certificate_pdf(db.session, cert)
     assert pdf.startswith(b"%PDF")
     assert hashlib.sha256(pdf).hexdigest() == cert.pdf_sha256
     assert pdf_pages(pdf, tmp_path) == 1
     text = pdf_text(pdf)
     assert KAZAKH_NAME in text
-    assert cert.code in text
+    assert cert.short_code in text and cert.code not in text
     assert KAZAKH_TITLE in text
     for letter in [*KAZAKH.split(), "Ә", "Ғ", "Қ", "Ө"]:
         assert letter in text, letter
@@ -269,7 +271,7 @@ def test_learner_downloads_own_certificate_from_storage_and_not_anothers(
     assert client.get(f"/certificates/{theirs.id}.pdf").status_code == 404
     assert client.get(f"/office/certificates/{theirs.id}.pdf").status_code == 403
     page = client.get("/certificates").get_data(as_text=True)
-    assert mine.code in page and theirs.code not in page
+    assert mine.short_code in page and theirs.short_code not in page
 
 
 def test_my_certificates_shows_expired(client, auth, db, course, learner):
@@ -343,7 +345,7 @@ def test_office_list_is_a_bounded_number_of_queries(client, auth, make, db, cour
 def test_zip_holds_one_pdf_per_completion(app, client, auth, make, db, course):
     assert "certificate-exports" in {job.id for job in registered_jobs(app)}
     holders = [make.user() for _ in range(3)]
-    codes = {complete(db, enrol(db.session, person, course)).code for person in holders}
+    codes = {complete(db, enrol(db.session, person, course)).short_code for person in holders}
     other_course = build_course(db.session, slug="other")
     complete(db, enrol(db.session, holders[0], other_course))
     auth.login(make.user(roles=[Role.OFFICER]))

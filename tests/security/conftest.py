@@ -104,6 +104,7 @@ def world(app):
     audit.record(session, "security.test", users["learner"], actor=users["admin"])
     session.commit()
     case_args = _reported_case(session, make)  # concerns (issue 13)
+    public_args = _public_document(app, session)  # the public page (issue 13)
 
     token = tracking.message_token(message.message_id)
     world = World(users=users)
@@ -141,6 +142,7 @@ def world(app):
         "bootstrap_filename": "css/bootstrap.min.css",
     }
     world.args.update(case_args)
+    world.args.update(public_args)
     world.args["modules"] = {"lesson": lesson.id, "quiz": quiz.id, "attestation": module_of(course, "code").id}
     world.clients = {role: _client(app) for role in ROLES}
     sign_in(world)
@@ -166,6 +168,35 @@ def _reported_case(session, make) -> dict:
     session.commit()
     file_id = session.query(CaseFile.id).filter_by(case_id=case.id).scalar()
     return {"number": case.number, "file_id": file_id, "request_id": request.id}
+
+
+def _public_document(app, session) -> dict:
+    """A regulatory document with a Kazakh PDF, and a report of last year for the transparency figures."""
+    from concerns.models import CaseStatistic
+    from public import documents
+    from tests.public.conftest import pdf
+
+    document = documents.create_document(session, "security-policy")
+    version = documents.add_version(
+        session,
+        document,
+        number="1",
+        approved_on=utcnow().date(),
+        title={"en": "Policy"},
+        summary={},
+        files={"kk": pdf()},
+        storage=app.config["ADAL_STORAGE_PATH"],
+        uploader=None,
+    )
+    session.add(CaseStatistic(received_year=utcnow().year - 1, category="other"))
+    session.commit()
+    return {
+        "document_key": document.key,
+        "document_id": document.id,
+        "version_id": version.id,
+        "locale": "kk",
+        "method_key": "transparency",
+    }
 
 
 def sign_in(world: World) -> None:

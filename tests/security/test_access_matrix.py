@@ -52,7 +52,7 @@ ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 403, OK)
 CASES = (404,) * 7
 
 MATRIX = {
-    "GET /": SIGNED_IN,
+    "GET /": EVERYONE,  # visitors see the public page, the signed-in are sent to their landing page
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
     "POST /logout": SIGNED_IN,
@@ -212,6 +212,19 @@ MATRIX = {
     "POST /cases/custody/<int:request_id>": CASES,
     "GET /cases/handlers": CASES,
     "POST /cases/handlers": CASES,
+    # The public page (issue 13): for everyone; its editing, for university-wide officers and admins
+    "GET /about": EVERYONE,
+    "GET /transparency": EVERYONE,
+    "GET /documents/<document_key>": EVERYONE,
+    "GET /documents/<document_key>/<int:version_id>/<any(kk, ru, en):locale>.pdf": EVERYONE,
+    "GET /office/public/": OFFICE_WIDE,
+    "GET /office/public/methods/<method_key>": OFFICE_WIDE,
+    "POST /office/public/methods/<method_key>": OFFICE_WIDE,
+    "GET /office/public/documents/new": OFFICE_WIDE,
+    "POST /office/public/documents/new": OFFICE_WIDE,
+    "GET /office/public/documents/<int:document_id>/versions/new": OFFICE_WIDE,
+    "POST /office/public/documents/<int:document_id>/versions/new": OFFICE_WIDE,
+    "POST /office/public/figures": OFFICE_WIDE,
 }
 
 #: Requests that change the shared rows for good run last, in this order.
