@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courses import seminars
-from events import checkin, checkin_views
+from events import checkin, checkin_views, document_views
 from events.models import Event, EventStatus, SessionStatus
 from lms.audit import add_sentence
 from lms.database import localized
@@ -16,12 +16,14 @@ from lms.database import localized
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(checkin_views.bp)
+    app.register_blueprint(document_views.bp)
     seminars.register_event_directory(
         app, seminars.EventDirectory(choices=event_choices, describe=describe_event, attended_at=checkin.attended_at)
     )
     for action, template in (
         ("event.check_in", _l("%(actor)s checked in %(name)s at the door")),
         ("event.walk_in", _l("%(actor)s added %(name)s at the door without a ticket")),
+        ("event.registrations_export", _l("%(actor)s downloaded the registrations of a session as %(format)s")),
     ):
         add_sentence(app, action, template, "events")
 
