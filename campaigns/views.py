@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 from wtforms import SelectChoice
 
-from campaigns import control, editing, library, reports
+from campaigns import control, editing, library, reports, waiting
 from campaigns.forms import AUDIENCE_KINDS, CATEGORY_LABELS, TIMING_LABELS, ActionForm, CampaignForm, StepForm
 from campaigns.materialize import render_for
 from campaigns.models import Campaign, CampaignStatus, CampaignStep, IllegalTransition
@@ -225,6 +225,7 @@ def show(campaign_id: int):
         audience_text=audience_text,
         form=ActionForm(),
         kinds=AUDIENCE_KINDS,
+        waiting=waiting.waiting_notice(db.session, campaign, utcnow()),
     )
 
 
@@ -340,7 +341,18 @@ def act(campaign_id: int, action: str):
     else:
         db.session.commit()
         flash(message(), "success")
+        if action == "schedule" and (held := _held_at_once(campaign)):
+            flash(held, "info")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def _held_at_once(campaign: Campaign) -> str | None:
+    """After "Schedule" at night or on a holiday: how many messages wait, until when and why."""
+    try:
+        size = count_audience(db.session, campaign.audience)
+    except AudienceError:
+        return None
+    return waiting.schedule_notice(campaign, size, utcnow())
 
 
 @bp.route("/<int:campaign_id>/recipients.<any(csv, xlsx):fmt>")
