@@ -17,7 +17,7 @@ DEFAULT_CONTACTS = {
         "en": "Bakhytzhan Dzheksembayev",
     },
     "room": {
-        "kk": "№1 оқу корпусы, 52 кабинет",
+        "kk": "№1 оқу ғимараты, 52-кабинет",
         "ru": "Учебный корпус № 1, кабинет 52",
         "en": "Room 52, academic building No. 1",
     },
