@@ -160,10 +160,26 @@ def _set_password_from_link(token: str, max_age: int, action: str, purpose: str)
         accounts.set_password(user, form.password.data)
         sessions.end_all(db.session, user)
         audit.record(db.session, action, user, actor=user)
+        if purpose == "invitation":
+            return _sign_in_after_invitation(user)
         db.session.commit()
         flash(_("Your password is saved. You can sign in now."), "success")
         return redirect(url_for("lms.login"))
     return render_template("lms/set_password.html", form=form, person=user)
+
+
+def _sign_in_after_invitation(user):
+    """The person who has just chosen their first password is signed in and sent to their landing page
+    (which sends anyone whose role needs a second factor to set it up), not asked for the password again;
+    one who already has a second factor is asked for its code first, as at sign-in."""
+    if two_factor.enrolled(db.session, user):
+        db.session.commit()
+        return two_factor_views.ask_for_code(user, False, None)
+    sessions.sign_in(db.session, user, remember=False)
+    audit.record(db.session, "auth.login", user, actor=user)
+    db.session.commit()
+    flash(_("Your password is saved. Welcome to Adal!"), "success")
+    return redirect(url_for("lms.index"))
 
 
 @bp.route("/profile", methods=["GET", "POST"])
