@@ -31,6 +31,7 @@ def production(monkeypatch, database_url, tmp_path, smtp, db):
     environment = {
         "ADAL_SECRET_KEY": GOOD_SECRET,
         "ADAL_TOTP_KEY": "b" * 64,
+        "ADAL_CASES_KEY": "c" * 64,
         "ADAL_BASE_URL": "https://adal.example.edu",
         "ADAL_DATABASE_URL": database_url,
         "ADAL_REDIS_URL": "redis://127.0.0.1:6379/0",
@@ -96,6 +97,17 @@ def test_the_generated_development_key_is_a_problem(production, monkeypatch):
 def test_the_generated_key_of_the_second_factors_is_a_problem(production, monkeypatch):
     monkeypatch.delenv("ADAL_TOTP_KEY")
     assert problems() == ["The second factors' key is the generated development one: set ADAL_TOTP_KEY."]
+
+
+def test_the_cases_key_comes_from_the_environment_or_a_key_file(production, monkeypatch, tmp_path):
+    """Reported concerns (issue 13): a generated key is a problem, a key file of new and old keys is not."""
+    monkeypatch.delenv("ADAL_CASES_KEY")
+    assert problems() == ["The reported concerns' key is the generated development one: set ADAL_CASES_KEY."]
+    key_file = tmp_path / "cases.key"
+    key_file.write_text("n" * 64 + "\n" + "o" * 64 + "\n")
+    monkeypatch.setenv("ADAL_CASES_KEY_FILE", str(key_file))
+    assert problems() == []
+    assert create_app().config["ADAL_CASES_KEY"] == "n" * 64 + "," + "o" * 64
 
 
 def test_a_short_secret_key_is_a_problem(production, monkeypatch):
