@@ -163,6 +163,13 @@ def _column_map(header: list) -> dict[str, int]:
             if key in aliases and field_name not in columns:
                 columns[field_name] = index
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing and any("?" in str(name or "") for name in header):
+        raise ImportFileError(
+            _l(
+                "The column names have “?” where letters were lost: the file was saved in an encoding without"
+                " Kazakh letters. Save it as “CSV UTF-8” (or as an Excel workbook) and upload it again."
+            )
+        )
     if missing:
         raise ImportFileError(_l("Required columns are missing: %(columns)s.", columns=", ".join(missing)))
     return columns
@@ -194,8 +201,19 @@ def _text_encoding(stream: BinaryIO, name) -> str:
     stream.seek(0)
     if b"\0" in stream.read(CHUNK_BYTES):  # no CSV holds a NUL byte; binary files nearly always do
         raise ImportFileError(_l("%(file)s is not a CSV or Excel file.", file=name))
-    if _undecodable_line(stream, "utf-8") is None:
+    utf8_error_line = _undecodable_line(stream, "utf-8")
+    if utf8_error_line is None:
         return "utf-8-sig"
+    stream.seek(0)
+    if stream.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:  # marked UTF-8, yet Windows-1251 inside
+        raise ImportFileError(
+            _l(
+                "%(file)s, line %(line)s: the file is marked as UTF-8 but its text is in another encoding"
+                " (Windows-1251, most likely). Save it again as “CSV UTF-8” and upload it.",
+                file=name,
+                line=utf8_error_line,
+            )
+        )
     line = _undecodable_line(stream, "cp1251")
     if line is not None:
         raise ImportFileError(
@@ -396,6 +414,8 @@ def _parse_row(number, cells, columns, units, allowed_paths) -> PlannedRow:
     for name, value in (("full_name", row.full_name), ("group", group), ("position", position)):
         if len(value) > MAX_LENGTHS[name]:
             reasons.append(("too_long", {"column": name, "limit": MAX_LENGTHS[name]}))
+        if "?" in value and name != "group":  # what Excel writes for Қ, Ғ, Ұ… saving as Windows-1251
+            reasons.append(("lost_letters", {"value": value}))
     row.values = {
         "full_name": row.full_name,
         "kind": str(kind) if kind else None,
@@ -494,6 +514,11 @@ def describe_reason(code: str, params: dict) -> str:
             limit=params["limit"],
         ),
         "duplicate": lambda: _("the same e-mail is also on row(s) %(rows)s", **params),
+        "lost_letters": lambda: _(
+            "“%(value)s” has “?” where letters were lost: the file was saved in an encoding without"
+            " Kazakh letters. Save it as “CSV UTF-8” (or as an Excel workbook) and upload it again.",
+            **params,
+        ),
     }
     return texts[code]()
 

@@ -287,3 +287,37 @@ def test_kept_uploads_expire(app, db):
         assert people_import.load_upload(old, 1) is None
         assert people_import.load_upload(fresh, 1) == (b"y", "new.csv")
         assert people_import.load_upload(fresh, 2) is None  # another person's upload
+
+
+# --- Kazakh letters lost to Windows-1251 (issue 15) ----------------------------------------------
+
+
+def test_names_whose_kazakh_letters_became_question_marks_are_refused_with_the_remedy(app, db, units):
+    """Excel's "CSV (Windows)" writes "?" for Қ, Ғ, Ұ…: such a name must not be accepted as it is."""
+    plan = _plan(db, (DATA / "staff_cp1251_lost_letters.csv").read_bytes())
+    assert plan.counts == {"create": 1, "update": 0, "unchanged": 0, "reject": 2}
+    erlan, dana, gaukhar = plan.rows
+    assert dana.action == "create" and dana.full_name == "Ахметова Дана"
+    assert erlan.full_name == "?уаныш?лы Ерлан"
+    with app.test_request_context():
+        reasons = [people_import.describe_reason(code, params) for code, params in erlan.reasons]
+    assert reasons == [
+        "“?уаныш?лы Ерлан” has “?” where letters were lost: the file was saved in an encoding without Kazakh"
+        " letters. Save it as “CSV UTF-8” (or as an Excel workbook) and upload it again.",
+        "“А?а о?ытушы” has “?” where letters were lost: the file was saved in an encoding without Kazakh"
+        " letters. Save it as “CSV UTF-8” (or as an Excel workbook) and upload it again.",
+    ]
+    assert [code for code, _params in gaukhar.reasons] == ["lost_letters"]
+
+
+def test_kazakh_column_names_that_lost_letters_name_the_encoding(db):
+    with pytest.raises(people_import.ImportFileError, match=r"“\?” where letters were lost.*CSV UTF-8"):
+        people_import.read_table((DATA / "staff_kk_header_cp1251.csv").read_bytes())
+
+
+def test_a_utf8_mark_in_front_of_windows_1251_text_names_the_encoding(db):
+    with pytest.raises(people_import.ImportFileError) as error:
+        people_import.read_table((DATA / "students_bom_cp1251.csv").read_bytes(), "people.csv")
+    message = str(error.value)
+    assert message.startswith("people.csv, line 1: the file is marked as UTF-8 but its text is in another encoding")
+    assert "Required columns" not in message
