@@ -7,10 +7,14 @@ PYTEST_ARGS ?=
 
 .PHONY: run test venv dev translations extract lint format migrate
 
+# `make run PORT=5101` serves on another port; the printed addresses say the one it serves on.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
 run: $(BIN)/.installed translations
 	$(FLASK) db upgrade
-	$(FLASK) demo --if-empty
-	ADAL_TWO_FACTOR_REQUIRED=$${ADAL_TWO_FACTOR_REQUIRED:-0} $(FLASK) serve  # the demo's office signs in without a phone
+	ADAL_BASE_URL=$${ADAL_BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) demo --if-empty
+	ADAL_TWO_FACTOR_REQUIRED=$${ADAL_TWO_FACTOR_REQUIRED:-0} $(FLASK) serve --host $(HOST) --port $(PORT)  # the demo's office signs in without a phone
 
 test: $(BIN)/.installed-dev translations
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
