@@ -17,20 +17,6 @@ SAMPLE = Path(__file__).parent / "packs" / "sample-course"
 BROKEN = Path(__file__).parent / "packs" / "broken-course"
 
 
-@pytest.fixture
-def author(make, auth):
-    person = make.user(roles=[Role.AUTHOR])
-    auth.login(person)
-    return person
-
-
-@pytest.fixture
-def sample(db):
-    course = import_pack(db.session, load_pack(SAMPLE))
-    db.session.commit()
-    return course
-
-
 def _count(db, model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 

@@ -1,30 +1,10 @@
 """The author's question form and publish blocker in the author's words: made keys, pools, every error at once."""
 
 import html
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from courses.models import Course, CourseStatus, Module, Question
-from courses.packs import import_pack, load_pack
-from lms.models import Role
-
-SAMPLE = Path(__file__).parent / "packs" / "sample-course"
-
-
-@pytest.fixture
-def author(make, auth):
-    person = make.user(roles=[Role.AUTHOR])
-    auth.login(person)
-    return person
-
-
-@pytest.fixture
-def sample(db):
-    course = import_pack(db.session, load_pack(SAMPLE))
-    db.session.commit()
-    return course
 
 
 def _truefalse(text: str, **extra) -> dict:
