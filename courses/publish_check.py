@@ -39,7 +39,9 @@ def module_name(module: Module) -> str:
         return _("Quiz «%(title)s»", title=title)
     if module.kind == ModuleKind.ATTESTATION:
         return _("Attestation «%(title)s»", title=title)
-    return _("Lesson «%(title)s»", title=title)
+    if module.kind == ModuleKind.LESSON:
+        return _("Lesson «%(title)s»", title=title)
+    return _("Module «%(title)s»", title=title)
 
 
 def _module_problems(module: Module, course: Course, language: str) -> list[str]:
