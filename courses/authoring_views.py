@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 
 from courses import authoring, packs, question_stats, seminars, versioning
 from courses.authoring_forms import MAX_OPTIONS, CourseForm, ImportForm, ModuleAddForm, ModuleForm, QuestionForm
+from courses.contact_placeholders import with_office_contacts
 from courses.content import render_markdown
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
 from courses.publish_check import publish_problems
@@ -376,11 +377,12 @@ def delete_question(question_id: int):
 
 @bp.route("/preview", methods=["POST"])
 def preview():
-    """Markdown → the sanitized HTML learners will see (the live preview beside each text box)."""
+    """Markdown → the sanitized HTML learners will see (the live preview beside each text box), contacts filled in."""
     text = request.form.get("text", "")[:200_000]
     course_id = request.args.get("course_id", type=int)
     file_url = (lambda name: url_for("courses.course_file", course_id=course_id, name=name)) if course_id else None
-    return render_markdown(text, file_url), 200, {"Content-Type": "text/html; charset=utf-8"}
+    shown = with_office_contacts(text, current_locale())
+    return render_markdown(shown, file_url), 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
 @bp.route("/import", methods=["GET", "POST"])

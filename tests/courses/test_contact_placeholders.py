@@ -77,6 +77,11 @@ def test_a_quiz_option_shows_the_settings_phone(client, db, make, auth):
     assert all(f"{oid}: {NEW_PHONE}" in page for oid in "abc") and "office.phone" not in page
 
 
+def test_the_authors_preview_fills_the_placeholders_too(client, author):
+    html = client.post("/author/preview", data={"text": CONTACT}).get_data(as_text=True)
+    assert DEFAULT_CONTACTS["phone"] in html and "office." not in html
+
+
 def test_the_bundled_packs_name_the_office_phone_only_through_the_placeholder():
     texts = [p.read_text() for folder in bundled_pack_folders() for p in folder.rglob("*") if p.is_file()]
     assert not [t for t in texts if DEFAULT_CONTACTS["phone"] in t or DEFAULT_CONTACTS["email"] in t]
