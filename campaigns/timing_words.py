@@ -54,7 +54,7 @@ NTH_WEEKDAY = {
 
 def timing_summary(step: CampaignStep, tz: ZoneInfo, now: datetime) -> str:
     """What the step's timing means, and for timed steps when it would next go, in the reader's language."""
-    words = _timing_words(step)
+    words = timing_words(step)
     if step.timing not in (StepTiming.AT, StepTiming.CRON):
         return words
     try:
@@ -64,7 +64,8 @@ def timing_summary(step: CampaignStep, tz: ZoneInfo, now: datetime) -> str:
     return _("%(timing)s, next: %(date)s", timing=words, date=format_datetime(upcoming, "d MMMM yyyy, HH:mm"))
 
 
-def _timing_words(step: CampaignStep) -> str:
+def timing_words(step: CampaignStep) -> str:
+    """The timing alone, without its next time: "every first Monday of the month at 10:00"."""
     if step.timing == StepTiming.AT:
         return _("once")
     if step.timing == StepTiming.CRON:

@@ -15,7 +15,7 @@ from campaigns.forms import AUDIENCE_KINDS, CATEGORY_LABELS, TIMING_LABELS, Acti
 from campaigns.materialize import render_for
 from campaigns.models import Campaign, CampaignStatus, CampaignStep, IllegalTransition
 from campaigns.scheduling import ScheduleError, first_run
-from campaigns.timing_words import timing_summary
+from campaigns.timing_words import timing_summary, timing_words
 from courses.audience import AudienceError, count_audience, describe_rule
 from courses.versioning import course_titles
 from lms import audit
@@ -226,6 +226,7 @@ def show(campaign_id: int):
         form=ActionForm(),
         kinds=AUDIENCE_KINDS,
         waiting=waiting.waiting_notice(db.session, campaign, utcnow()),
+        timing_words=timing_words,
     )
 
 

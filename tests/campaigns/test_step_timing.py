@@ -108,3 +108,16 @@ def test_saving_keeps_only_the_chosen_timings_values(client, officer, db):
     assert client.post(f"/office/campaigns/{campaign.id}/steps/{step.id}", data=data).status_code == 302
     db.session.refresh(step)
     assert (step.timing, step.delay_days, step.offset_days, step.cron) == (StepTiming.DRIP, 2, None, None)
+
+
+def test_the_campaign_page_lists_each_steps_timing_in_words(client, officer, db):
+    campaign = make_campaign(
+        db.session,
+        steps=[
+            {"timing": StepTiming.CRON, "cron": "0 10 * * 1#1"},
+            {"timing": StepTiming.RELATIVE_TO_DUE, "offset_days": -7, "repeat_days": 3},
+        ],
+    )
+    page = client.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'title="0 10 * * 1#1">every first Monday of the month at 10:00<' in page
+    assert "7 days before the due date, then every 3 days until completed" in page
