@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, cast, exists, func, or_, select
@@ -38,7 +37,7 @@ from courses.models import Attestation, Course, CourseStatus, Enrolment, Enrolme
 from courses.reports import latest_cycle, unit_namer
 from lms.database import localized
 from lms.exports import wall_time
-from lms.i18n import LANGUAGE_NAMES
+from lms.i18n import LANGUAGE_NAMES, local_date
 from lms.models import OrgUnit, User
 from lms.permissions import people_in_scope
 
@@ -393,7 +392,7 @@ def signature_cell(locale: str, zone: ZoneInfo) -> Callable[[dict], str]:
 def _signature_words(title: str, state: str, signed: str | None, current: str | None, day) -> str:
     if state == NOT_SIGNED:
         return _("%(document)s: not signed", document=title)
-    when = format_date(day, "medium")
+    when = local_date(day)  # a cell of the register: the short form
     if state == SIGNED_CURRENT:
         return _("%(document)s: signed version %(version)s on %(date)s", document=title, version=signed, date=when)
     return _(

@@ -6,7 +6,7 @@ scripts, remote loads and forms, and shown in an ``<iframe sandbox>``.
 """
 
 from flask import Blueprint, Flask, abort, flash, has_request_context, redirect, render_template, request, url_for
-from flask_babel import format_datetime, format_time, ngettext, to_user_timezone
+from flask_babel import format_time, ngettext, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +17,7 @@ from lms import accounts, audit
 from lms.audit import Piece
 from lms.database import utcnow
 from lms.extensions import db
+from lms.i18n import local_datetime
 from lms.mail_server import current_outage
 from lms.models import OutboxMessage, OutboxStatus, Role, User
 from lms.outbox import STATUS_LABELS
@@ -211,7 +212,7 @@ def mail_outage_banner() -> dict:
         return {}
     since = to_user_timezone(outage.since)
     today = to_user_timezone(utcnow()).date() == since.date()
-    when = format_time(outage.since, "short") if today else format_datetime(outage.since, "short")
+    when = format_time(outage.since, "short") if today else local_datetime(outage.since)
     return {"mail_outage": {"since": when, "waiting": outage.waiting, "reason": outage.reason}}
 
 

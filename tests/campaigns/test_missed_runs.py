@@ -57,8 +57,8 @@ def test_a_daily_step_after_three_days_down_runs_once_and_lists_the_days_it_miss
     assert page.count('class="skipped-run"') == 2
     # Wednesday and Thursday 10:00 in the university's time, newest first, then what replaced them
     rows = re.findall(r'<tr class="skipped-run">(.*?)</tr>', page, re.S)
-    assert "12/3/26, 10:00" in rows[0] and "12/2/26, 10:00" in rows[1]
-    assert all("the catch-up run for 12/4/26, 10:00" in row for row in rows)
+    assert "Dec 3, 2026, 10:00" in rows[0] and "Dec 2, 2026, 10:00" in rows[1]  # four-digit years
+    assert all("the catch-up run for Dec 4, 2026, 10:00" in row for row in rows)
 
 
 def test_a_run_a_little_late_skips_nothing(app, db, make):

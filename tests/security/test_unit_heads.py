@@ -179,7 +179,7 @@ def world(make, db) -> World:
         "user_id": insider.id,
         "unit_id": unit_a.id,
         "cert_id": cert_a.id,
-        "code": cert_a.code,
+        "code": cert_a.short_code,  # the code pages show
         "message_id": digest.id,
         "export_id": export_a.id,
         "token": upload,
@@ -190,7 +190,7 @@ def world(make, db) -> World:
         "user_id": outsider.id,
         "unit_id": unit_b.id,
         "cert_id": cert_b.id,
-        "code": cert_b.code,
+        "code": cert_b.short_code,
         "message_id": message_b.id,
         "export_id": export_b.id,
         "token": upload_b,
