@@ -1,11 +1,21 @@
 """Seminars and events: sessions, registration with a waiting list, tickets, reminders, attendance."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    """Register the event pages, jobs and audit sentences."""
-    from events import models  # noqa: F401 (tables for Alembic)
+    """Register the event pages, the e-mail job, the menu entries and the audit sentences."""
+    from events import audit_words, models, office_views, tasks, views  # noqa: F401 (models: tables for Alembic)
+    from lms.models import Role
+    from lms.navigation import add_nav_item
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(office_views.bp)
+    add_nav_item(app, "events_office.index", _l("Events"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True)
+    add_nav_item(app, "events.index", _l("Events"))
+    tasks.register(app)
+    audit_words.init_app(app)
     from events import attendance  # the door's check-in, courses' seminar steps, attendance (helper "checkin")
 
     attendance.init_app(app)
