@@ -19,8 +19,8 @@ from lms.models import OutboxMessage
 def make_event(session, *, capacity=20, starts_in=timedelta(days=3), sessions=1, audience=None, **fields) -> Event:
     """A published event open to everyone now, with ``sessions`` sessions of ``capacity`` places."""
     event = Event(
-        title={"en": "Integrity seminar", "ru": "Семинар о честности", "kk": "Адалдық семинары"},
-        description={"en": "Gifts, conflicts of interest and how to say no."},
+        title=fields.pop("title", {"en": "Integrity seminar", "ru": "Семинар о честности", "kk": "Адалдық семинары"}),
+        description=fields.pop("description", {"en": "Gifts, conflicts of interest and how to say no."}),
         audience=audience or {"kind": "all"},
         status=fields.pop("status", EventStatus.PUBLISHED),
         capacity=capacity,
@@ -29,7 +29,7 @@ def make_event(session, *, capacity=20, starts_in=timedelta(days=3), sessions=1,
     for n in range(sessions):
         event.sessions.append(
             EventSession(
-                starts_at=utcnow() + starts_in + timedelta(days=n),
+                starts_at=(utcnow() + starts_in + timedelta(days=n)).replace(second=0, microsecond=0),
                 duration_minutes=90,
                 room="Main building, room 204",
                 speakers="A. Seitkali",
