@@ -130,9 +130,8 @@ def cancel(event_id: int, session_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     registration = registering.registration_of(db.session, event_session.id, current_user.id)
-    if registration is None:
-        abort(404)
-    registering.cancel(db.session, registration, utcnow())
+    if registration is not None:  # none: a second click, or never registered; nothing to cancel
+        registering.cancel(db.session, registration, utcnow())
     audit.record(db.session, "event.cancel_registration", event, details={"session": session_id})
     db.session.commit()
     flash(_("Your registration is cancelled."), "success")

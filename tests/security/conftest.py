@@ -105,6 +105,7 @@ def world(app):
     session.commit()
     case_args = _reported_case(session, make)  # concerns (issue 13)
     public_args = _public_document(app, session)  # the public page (issue 13)
+    event_args = _event(session)  # events (issue 14)
 
     token = tracking.message_token(message.message_id)
     world = World(users=users)
@@ -143,6 +144,7 @@ def world(app):
     }
     world.args.update(case_args)
     world.args.update(public_args)
+    world.args.update(event_args)
     world.args["modules"] = {"lesson": lesson.id, "quiz": quiz.id, "attestation": module_of(course, "code").id}
     world.clients = {role: _client(app) for role in ROLES}
     sign_in(world)
@@ -151,6 +153,14 @@ def world(app):
     session.remove()
     _empty_all_tables()
     ctx.pop()
+
+
+def _event(session) -> dict:
+    """A published event open to everyone, with one session (events, issue 14)."""
+    from tests.events.helpers import make_event
+
+    event = make_event(session, capacity=50)
+    return {"event_id": event.id, "session_id": event.sessions[0].id}
 
 
 def _reported_case(session, make) -> dict:

@@ -175,6 +175,25 @@ MATRIX = {
     "POST /office/certificates/exports": OFFICE,
     "GET /office/certificates/exports/<int:export_id>": OWN_EXPORT,
     "GET /office/certificates/exports/<int:export_id>/download": OWN_EXPORT,
+    # Events (issue 14): attendees' pages for the signed-in, the office's university-wide
+    "GET /events/": SIGNED_IN,
+    "GET /events/<int:event_id>": SIGNED_IN,
+    "POST /events/<int:event_id>/sessions/<int:session_id>/register": SIGNED_IN,
+    "POST /events/<int:event_id>/sessions/<int:session_id>/cancel": SIGNED_IN,
+    "GET /events/<int:event_id>/sessions/<int:session_id>/invite.ics": SIGNED_IN,
+    "GET /office/events/": OFFICE_WIDE,
+    "GET /office/events/new": OFFICE_WIDE,
+    "POST /office/events/new": OFFICE_WIDE,
+    "GET /office/events/<int:event_id>": OFFICE_WIDE,
+    "GET /office/events/<int:event_id>/edit": OFFICE_WIDE,
+    "POST /office/events/<int:event_id>/edit": OFFICE_WIDE,
+    "POST /office/events/<int:event_id>/publish": OFFICE_WIDE,
+    "GET /office/events/<int:event_id>/sessions/new": OFFICE_WIDE,
+    "POST /office/events/<int:event_id>/sessions/new": OFFICE_WIDE,
+    "GET /office/events/<int:event_id>/sessions/<int:session_id>": OFFICE_WIDE,
+    "POST /office/events/<int:event_id>/sessions/<int:session_id>": OFFICE_WIDE,
+    "POST /office/events/<int:event_id>/sessions/<int:session_id>/cancel": OFFICE_WIDE,
+    "GET /office/events/<int:event_id>/sessions/<int:session_id>/registrations": OFFICE_WIDE,
     # Office: campaigns (university-wide mail: not for unit-scoped officers)
     "GET /office/campaigns/": OFFICE_WIDE,
     "GET /office/campaigns/new": OFFICE_WIDE,
@@ -234,6 +253,7 @@ LAST = (
     "POST /author/courses/<int:course_id>/archive",
     "POST /office/certificates/<int:cert_id>/revoke",
     "POST /office/people/<int:user_id>/active",
+    "POST /office/events/<int:event_id>/sessions/<int:session_id>/cancel",  # events (issue 14)
     "POST /logout",
     "POST /logout/everywhere",
 )
