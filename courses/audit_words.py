@@ -16,6 +16,7 @@ from courses.versioning import course_titles
 from lms.audit import Piece, Ref, add_action_group, add_sentence, add_target
 from lms.audit_words import EXPORTS
 from lms.database import localized
+from lms.i18n import current_locale
 from lms.models import User
 
 #: How many characters of a certificate's code the log shows: enough to tell them apart.
@@ -59,6 +60,13 @@ def init_app(app: Flask) -> None:
     add_sentence(app, "course.completed", _l("%(person)s completed %(target)s with %(score)s"), "learning", _score)
     add_sentence(
         app, "certificate.issue", _l("Certificate %(target)s was issued to %(holder)s for %(course)s"), "certificates"
+    )
+    add_sentence(
+        app,
+        "certificate.attendance",
+        _l("Certificate of attendance %(code)s was issued to %(holder)s for %(event)s"),
+        "certificates",
+        lambda details: {"event": localized(details.get("event"), current_locale())[0]},
     )
     add_sentence(
         app,

@@ -23,10 +23,10 @@ from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, Length
 
 from courses import certificates
+from courses.attendance_certificates import certificate_title
 from courses.certificate_codes import normalize_short_code
 from courses.models import Certificate, CertificateExport, ExportStatus
 from courses.versioning import course_titles
-from lms.database import localized
 from lms.extensions import db, limiter
 from lms.i18n import current_locale
 from lms.models import OrgUnit, Role
@@ -134,7 +134,7 @@ def verify(code: str):
         cert=cert,
         asked=True,
         state=certificates.certificate_status(cert),
-        course_title=localized(cert.course.title, current_locale())[0] or cert.course.slug,
+        course_title=certificate_title(cert, current_locale()),
     )
     return page, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 

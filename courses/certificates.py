@@ -127,7 +127,7 @@ def _texts(lang: str, facts: CertificateFacts, course: Course, contacts: dict) -
             "heading": _("Certificate"),
             "certifies": _("This is to certify that"),
             "completed": _("has completed the course"),
-            "course": localized(course.title, lang)[0] or course.slug,
+            "course": (localized(course.title, lang)[0] or course.slug) if course is not None else "",
             "score_label": _("Score"),
             "issued_label": _("Issued"),
             "expires_label": _("Valid until"),
@@ -140,16 +140,25 @@ def _texts(lang: str, facts: CertificateFacts, course: Course, contacts: dict) -
         }
 
 
-def render_certificate_html(session: Session, facts: CertificateFacts, course: Course) -> str:
-    """The certificate's HTML from ``templates/pdf/certificate.html`` (the office may restyle it)."""
+def render_certificate_html(
+    session: Session, facts: CertificateFacts, course: Course | None, attended: dict | None = None
+) -> str:
+    """The certificate's HTML from ``templates/pdf/certificate.html`` (the office may restyle it).
+
+    ``attended`` (``{"title": {locale: …}, "text": {locale: …}}``) makes it a certificate of attendance.
+    """
     contacts = office_contacts(session)
     langs = ["kk", "ru"] if facts.layout == "kk-ru" else [facts.locale]
+    blocks = [_texts(lang, facts, course, contacts) for lang in langs]
+    if attended is not None:
+        for block in blocks:
+            block.update(_attendance_words(block["lang"], attended))
     url = verify_url(facts.code)
     # A fixed mask: every mask is valid, and choosing the "best" of eight costs more than the rest.
     qr = segno.make(url, error="m", mask=QR_MASK).svg_inline(scale=3, border=0, omitsize=True)
     # The Jinja environment directly, not render_template: no request-bound context processors.
     return current_app.jinja_env.get_template("pdf/certificate.html").render(
-        blocks=[_texts(lang, facts, course, contacts) for lang in langs],
+        blocks=blocks,
         facts=facts,
         verify_url=url,
         qr_svg=Markup(qr),  # noqa: S704 (segno's own SVG of our URL, no user text)
@@ -157,8 +166,20 @@ def render_certificate_html(session: Session, facts: CertificateFacts, course: C
     )
 
 
-def render_certificate_pdf(session: Session, facts: CertificateFacts, course: Course) -> bytes:
-    return render_pdf(render_certificate_html(session, facts, course))
+def render_certificate_pdf(
+    session: Session, facts: CertificateFacts, course: Course | None, attended: dict | None = None
+) -> bytes:
+    return render_pdf(render_certificate_html(session, facts, course, attended))
+
+
+def _attendance_words(lang: str, attended: dict) -> dict:
+    """A certificate of attendance says "has attended" the event, with the event's own text under it."""
+    with force_locale(lang):
+        return {
+            "completed": _("has attended"),
+            "course": localized(attended["title"], lang)[0],
+            "text": localized(attended.get("text"), lang)[0],
+        }
 
 
 def _facts_for(enrolment: Enrolment, layout: str) -> CertificateFacts:
@@ -177,10 +198,10 @@ def _facts_for(enrolment: Enrolment, layout: str) -> CertificateFacts:
     )
 
 
-def _insert_ignoring_duplicates(session: Session, values: dict) -> None:
-    """INSERT … ON CONFLICT (enrolment_id) DO NOTHING: a second issue for the same enrolment loses."""
+def _insert_ignoring_duplicates(session: Session, values: dict, key: str = "enrolment_id") -> None:
+    """INSERT … ON CONFLICT (``key``) DO NOTHING: a second issue for the same enrolment (registration) loses."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Certificate).values(**values).on_conflict_do_nothing(index_elements=["enrolment_id"])
+    statement = dialect.insert(Certificate).values(**values).on_conflict_do_nothing(index_elements=[key])
     session.execute(statement)
 
 

@@ -240,11 +240,16 @@ class Certificate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Unguessable (≥128 random bits), shown as text and in the QR code.
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), unique=True)
     #: The code people type, ``ADAL-7K3M-Q9XF-2P`` (issue 15); none on certificates issued before it.
     short_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    #: The completion it proves; ``None`` on a certificate of attendance.
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), index=True)
+    #: A certificate of attendance: the event registration it proves (kept without a foreign key:
+    #: courses know no events table, and the proof outlives the event) and the event's title as it was.
+    registration_id: Mapped[int | None] = mapped_column(unique=True)
+    event_title: Mapped[dict | None] = mapped_column(JSON)
     #: The name as recorded at issue (re-issue after a correction changes it).
     holder_name: Mapped[str] = mapped_column(String(200))
     score: Mapped[int | None]
@@ -258,8 +263,8 @@ class Certificate(db.Model):
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
-    enrolment: Mapped[Enrolment] = relationship()
-    course: Mapped[Course] = relationship()
+    enrolment: Mapped[Enrolment | None] = relationship()
+    course: Mapped[Course | None] = relationship()
     user: Mapped[User] = relationship()
 
 

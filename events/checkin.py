@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from courses import seminars
+from courses.attendance_certificates import issue_attendance_certificate
 from events.models import EventSession, Registration, RegistrationStatus
 from events.tickets import new_ticket_code, normalize_code
 from lms import audit
@@ -138,15 +139,27 @@ def add_walk_in(session: Session, event_session: EventSession, name: str, office
 def _attended(
     session: Session, event_session: EventSession, registration: Registration, at: datetime, walk_in: bool = False
 ) -> None:
-    """What follows a first check-in: the audit line, the seminar step of the person's courses."""
+    """What follows a first check-in: the audit line, the seminar step of the person's courses, and the
+    certificate of attendance when the event gives one."""
     audit.record(
         session,
         "event.walk_in" if walk_in else "event.check_in",
         registration,
         details={"name": registration.display_name, "session": event_session.id, "at": at.isoformat()},
     )
-    if registration.user_id is not None:
-        seminars.record_attendance(session, registration.user_id, event_session.event_id, at)
+    if registration.user_id is None:
+        return
+    seminars.record_attendance(session, registration.user_id, event_session.event_id, at)
+    event = event_session.event
+    if any((event.certificate_text or {}).values()):
+        issue_attendance_certificate(
+            session,
+            registration_id=registration.id,
+            user=registration.user,
+            title=event.title,
+            text=event.certificate_text,
+            attended_at=at,
+        )
 
 
 def attended_at(session: Session, user_id: int, event_id: int) -> datetime | None:
