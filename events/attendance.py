@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courses import seminars
-from events import checkin, checkin_views, document_views
+from events import checkin, checkin_views, document_views, feedback_views
 from events.models import Event, EventStatus, SessionStatus
 from lms.audit import add_sentence
 from lms.database import localized
@@ -17,6 +17,7 @@ from lms.database import localized
 def init_app(app: Flask) -> None:
     app.register_blueprint(checkin_views.bp)
     app.register_blueprint(document_views.bp)
+    app.register_blueprint(feedback_views.bp)
     seminars.register_event_directory(
         app, seminars.EventDirectory(choices=event_choices, describe=describe_event, attended_at=checkin.attended_at)
     )

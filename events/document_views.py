@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response
 from flask_babel import gettext as _
 
 from events import attendance_sheet
@@ -19,13 +19,11 @@ bp = Blueprint("event_documents", __name__, url_prefix="/office/events")
 OFFICE = (Role.OFFICER, Role.ADMIN)
 
 
-@bp.route("/sessions/<int:session_id>/registrations.<fmt>")
+@bp.route("/sessions/<int:session_id>/registrations.<any(csv, xlsx):fmt>")
 @require_role(*OFFICE)
 @university_wide
 def registrations(session_id: int, fmt: str):
     """Every registration of the session with status, ticket and check-in, for a spreadsheet."""
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
     event_session = db.get_or_404(EventSession, session_id)
     locale = current_locale()
     audit.record(db.session, "event.registrations_export", event_session, details={"format": fmt})

@@ -194,6 +194,14 @@ MATRIX = {
     "POST /office/events/<int:event_id>/sessions/<int:session_id>": OFFICE_WIDE,
     "POST /office/events/<int:event_id>/sessions/<int:session_id>/cancel": OFFICE_WIDE,
     "GET /office/events/<int:event_id>/sessions/<int:session_id>/registrations": OFFICE_WIDE,
+    # Events (issue 14), the door and attendance: check-in, downloads, feedback
+    "GET /office/events/sessions/<int:session_id>/check-in": OFFICE_WIDE,
+    "POST /office/events/sessions/<int:session_id>/check-in": OFFICE_WIDE,
+    "GET /office/events/sessions/<int:session_id>/registrations.<any(csv, xlsx):fmt>": OFFICE_WIDE,
+    "GET /office/events/sessions/<int:session_id>/sign-in-sheet.pdf": OFFICE_WIDE,
+    "GET /office/events/sessions/<int:session_id>/feedback": OFFICE_WIDE,
+    "GET /events/sessions/<int:session_id>/feedback": SIGNED_IN,
+    "POST /events/sessions/<int:session_id>/feedback": SIGNED_IN,
     # Office: campaigns (university-wide mail: not for unit-scoped officers)
     "GET /office/campaigns/": OFFICE_WIDE,
     "GET /office/campaigns/new": OFFICE_WIDE,
