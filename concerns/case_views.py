@@ -22,6 +22,7 @@ from concerns.forms import (
     IdentityRequestForm,
     MessageForm,
     NameHandlerForm,
+    NoteForm,
     StatusForm,
     UnitForm,
 )
@@ -98,8 +99,8 @@ def show(number):
         requests=identity.requests_of_case(db.session, case),
         status_form=status_form,
         unit_form=unit_form,
-        message_form=MessageForm(formdata=None, internal="0"),
-        note_form=MessageForm(formdata=None, internal="1"),
+        message_form=MessageForm(formdata=None),
+        note_form=NoteForm(formdata=None),
         identity_form=IdentityRequestForm(formdata=None),
         status_labels=STATUS_LABELS,
         category_labels=CATEGORY_LABELS,
@@ -141,14 +142,26 @@ def change_unit(number):
 @bp.route("/<number>/messages", methods=["POST"])
 @handler_only
 def write(number):
-    """A message to the reporter, or an internal note."""
+    """A message to the reporter."""
     case = handling.handler_case_or_404(db.session, number)
     form = MessageForm()
     if form.validate_on_submit():
-        internal = form.internal.data == "1"
-        handling.write(db.session, case, current_user, form.text.data, internal)
+        handling.write(db.session, case, current_user, form.text.data, internal=False)
         db.session.commit()
-        flash(_("The note has been saved.") if internal else _("The message has been sent to the reporter."), "success")
+        flash(_("The message has been sent to the reporter."), "success")
+    return redirect(url_for(".show", number=case.number))
+
+
+@bp.route("/<number>/notes", methods=["POST"])
+@handler_only
+def note(number):
+    """An internal note, never shown to the reporter."""
+    case = handling.handler_case_or_404(db.session, number)
+    form = NoteForm()
+    if form.validate_on_submit():
+        handling.write(db.session, case, current_user, form.note.data, internal=True)
+        db.session.commit()
+        flash(_("The note has been saved."), "success")
     return redirect(url_for(".show", number=case.number))
 
 

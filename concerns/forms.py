@@ -93,9 +93,17 @@ class AnswerForm(FlaskForm):
 
 
 class MessageForm(FlaskForm):
-    text = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=TEXT_LIMIT)])
-    internal = HiddenField(default="0")
+    """A message to the reporter, who reads it with the receipt."""
+
+    text = TextAreaField(_l("Message to the reporter"), validators=[DataRequired(), Length(max=TEXT_LIMIT)])
     submit = SubmitField(_l("Send"))
+
+
+class NoteForm(FlaskForm):
+    """A note for the handlers only."""
+
+    note = TextAreaField(_l("Internal note"), validators=[DataRequired(), Length(max=TEXT_LIMIT)])
+    submit = SubmitField(_l("Add a note"))
 
 
 class StatusForm(FlaskForm):

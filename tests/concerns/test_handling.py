@@ -50,8 +50,8 @@ def test_other_roles_get_404_on_a_real_case(client, auth, make, role):
 def test_messages_reach_the_reporter_notes_do_not(client, auth, handler):
     receipt = report_directly()
     auth.login(handler)
-    client.post(f"/cases/{receipt.number}/messages", data={"text": "Which course was it?", "internal": "0"})
-    client.post(f"/cases/{receipt.number}/messages", data={"text": "Check the exam list", "internal": "1"})
+    client.post(f"/cases/{receipt.number}/messages", data={"text": "Which course was it?"})
+    client.post(f"/cases/{receipt.number}/notes", data={"note": "Check the exam list"})
     auth.logout()
     reporter = client.post("/report/follow-up", data={"number": receipt.number, "code": receipt.code})
     assert b"Which course was it?" in reporter.data and b"Check the exam list" not in reporter.data

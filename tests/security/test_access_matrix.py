@@ -233,6 +233,7 @@ MATRIX = {
     "POST /cases/<number>/status": CASES,
     "POST /cases/<number>/unit": CASES,
     "POST /cases/<number>/messages": CASES,
+    "POST /cases/<number>/notes": CASES,
     "GET /cases/<number>/files/<int:file_id>": CASES,
     "POST /cases/<number>/identity": CASES,
     "GET /cases/custody": CASES,
