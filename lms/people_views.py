@@ -13,7 +13,7 @@ from lms.i18n import current_locale
 from lms.models import Role, User
 from lms.navigation import add_nav_item
 from lms.people_forms import ActiveForm, ImportApplyForm, ImportUploadForm, PeopleFilterForm, PersonForm
-from lms.permissions import can_see_person, require_role, scope_paths
+from lms.permissions import ADMIN_ONLY_ROLES, can_see_person, require_role, scope_paths
 
 bp = Blueprint("people", __name__, url_prefix="/office/people")
 
@@ -79,8 +79,9 @@ def person(user_id: int):
         try:
             if roles_editable:
                 wanted = set(form.roles.data or ())
-                if not is_admin:  # the admin box is disabled for them, so it never comes back
-                    wanted = (wanted - {Role.ADMIN}) | (person.role_names & {Role.ADMIN})
+                if not is_admin:  # the admin-only boxes are disabled for them, so they never come back
+                    admin_only = {Role.ADMIN, *ADMIN_ONLY_ROLES}
+                    wanted = (wanted - admin_only) | (person.role_names & admin_only)
                 # A post without the unit field (an older page) keeps the scope rather than widen it.
                 scopes = {Role.OFFICER: form.officer_unit.data or None} if form.officer_unit.raw_data else {}
                 people.set_roles(db.session, person, wanted, current_user, scopes)

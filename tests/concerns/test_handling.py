@@ -131,3 +131,36 @@ def test_a_handler_downloads_a_file_and_it_is_recorded(client, auth, handler):
     assert download.data == b"plain evidence" and "evidence.txt" in download.headers["Content-Disposition"]
     assert db.session.scalar(select(CaseEvent.id).where(CaseEvent.action == "file_read")) is not None
     assert crypto.decrypt_text(case.files[0].name) == "evidence.txt"
+
+
+def test_an_admin_makes_the_first_handler_on_the_persons_page(client, auth, make):
+    admin, person = make.user(roles=[Role.ADMIN]), make.user(full_name="First Handler")
+    auth.login(admin)
+    page = client.get(f"/office/people/{person.id}").get_data(as_text=True)
+    assert 'value="case_handler"' in page and 'value="custodian"' in page
+    form = {"full_name": person.full_name, "kind": "student", "org_unit_id": 0, "locale": "en"}
+    client.post(f"/office/people/{person.id}", data={**form, "roles": ["case_handler"]})
+    db.session.expire_all()
+    assert person.role_names == {Role.CASE_HANDLER}
+    auth.logout()
+    auth.login(person)
+    assert client.get("/cases/").status_code == 200
+
+
+def test_an_officer_keeps_a_handler_a_handler_when_editing_the_person(client, auth, make):
+    officer, handler = make.user(roles=[Role.OFFICER]), make.user(roles=[Role.CASE_HANDLER])
+    auth.login(officer)
+    assert b"disabled" in client.get(f"/office/people/{handler.id}").data
+    form = {"full_name": "Renamed", "kind": "student", "org_unit_id": 0, "locale": "en", "roles": ["author"]}
+    client.post(f"/office/people/{handler.id}", data=form)
+    db.session.expire_all()
+    assert handler.role_names == {Role.CASE_HANDLER, Role.AUTHOR} and handler.full_name == "Renamed"
+
+
+def test_a_handler_sets_the_unit_concerned(client, auth, handler, make):
+    unit = make.unit(en="Faculty of Law")
+    receipt = report_directly()
+    auth.login(handler)
+    client.post(f"/cases/{receipt.number}/unit", data={"unit_id": unit.id})
+    assert _case().unit_id == unit.id
+    assert b"Faculty of Law" in client.get("/cases/").data
