@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from concerns import crypto
 from concerns.history import record_event, today
@@ -76,7 +76,9 @@ def list_cases(session: Session, status: str | None = None) -> list[tuple[Case, 
 def needing_attention(session: Session, on: date) -> list[Case]:
     """Open cases past a deadline or with an unanswered message from the reporter, not yet reminded today."""
     open_cases = session.scalars(
-        select(Case).where(Case.status != CaseStatus.CLOSED, (Case.reminded_on.is_(None)) | (Case.reminded_on < on))
+        select(Case)
+        .where(Case.status != CaseStatus.CLOSED, (Case.reminded_on.is_(None)) | (Case.reminded_on < on))
+        .options(selectinload(Case.messages))
     )
     return [case for case in open_cases if deadlines(case, on).overdue or _reporter_waiting(case)]
 

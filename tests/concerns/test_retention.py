@@ -9,8 +9,9 @@ from concerns.history import today
 from concerns.models import Case, CaseEvent, CaseFile, CaseStatistic
 from concerns.tasks import delete_expired_cases
 from lms.extensions import db
-from lms.models import AuditEvent, Role
-from tests.concerns.helpers import report_through_form
+from lms.models import AuditEvent, OutboxMessage, Role
+from lms.scheduler import registered_jobs, run_job
+from tests.concerns.helpers import report_directly, report_through_form
 
 
 def _close(case: Case, days_ago: int) -> None:
@@ -39,3 +40,17 @@ def test_closed_cases_past_the_period_are_deleted_and_their_statistics_kept(app,
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "concerns.retention"))
     assert event.details == {"cases": 1} and event.actor_id is None
     assert delete_expired_cases(db.session, today()) == 0
+
+
+def test_the_scheduler_job_reminds_and_expires_in_one_run(app, make):
+    make.user(roles=[Role.CASE_HANDLER])
+    report_directly()
+    report_directly()
+    late, expired = db.session.scalars(select(Case).order_by(Case.id)).all()
+    late.received_on -= timedelta(days=app.config["ADAL_CASE_ACKNOWLEDGE_DAYS"] + 1)
+    _close(expired, app.config["ADAL_CASE_RETENTION_DAYS"] + 1)
+    job = next(job for job in registered_jobs(app) if job.id == "concerns.daily")
+    run_job(app, job)
+    db.session.expire_all()
+    assert db.session.scalars(select(Case.id)).all() == [late.id]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
