@@ -1,5 +1,7 @@
 """A reporter's identity is shown to a handler only after a custodian, someone else, approves."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -74,3 +76,14 @@ def test_an_anonymous_case_has_no_identity_to_ask_for(client, auth, make):
     client.post(f"/cases/{receipt.number}/identity", data={"reason": "curious"})
     assert db.session.scalar(select(IdentityRequest)) is None
     assert db.session.scalar(select(Case)).anonymous
+
+
+def test_the_audit_log_tells_identity_events_in_words_without_contents(client, auth, make, named_case):
+    handler = make.user(roles=[Role.CASE_HANDLER], full_name="Hanna")
+    auth.login(handler)
+    client.post(f"/cases/{named_case.number}/identity", data={"reason": "must interview"})
+    auth.logout()
+    auth.login(make.user(roles=[Role.ADMIN]))
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get("/office/audit/").get_data(as_text=True)))
+    assert "Hanna asked to see who reported a case" in page
+    assert "must interview" not in page and named_case.number not in page and NAME not in page
