@@ -63,6 +63,14 @@ def _resolve_files(tokens, file_url: Callable[[str], str]) -> None:
                 token.attrSet(attr, file_url(value.split("files/", 1)[1]))
 
 
+def _demote_headings(tokens) -> None:
+    """The page's title is its only h1: a text that uses ``#`` has every heading moved one rank down."""
+    headings = [t for t in tokens if t.type in ("heading_open", "heading_close")]
+    if any(t.tag == "h1" for t in headings):
+        for token in headings:
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+
+
 def render_markdown(text: str | None, file_url: Callable[[str], str] | None = None) -> Markup:
     """Markdown to HTML that is safe to show: raw HTML is dropped, then nh3 cleans the result.
 
@@ -73,6 +81,7 @@ def render_markdown(text: str | None, file_url: Callable[[str], str] | None = No
     parser = _parser()
     env: dict = {}
     tokens = parser.parse(_VIDEO_LINE.sub(_video_marker, text), env)
+    _demote_headings(tokens)
     if file_url is not None:
         _resolve_files(tokens, file_url)
     html = parser.renderer.render(tokens, parser.options, env)

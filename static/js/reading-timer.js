@@ -1,4 +1,5 @@
-// Keeps the "I accept" button disabled for the document's minimum reading time (the server checks it too).
+// Keeps the "I accept" button disabled for the document's minimum reading time (the server checks it too);
+// when it unlocks, the hint under it says so (a polite live region, so screen readers announce it once).
 (function () {
   "use strict";
   var button = document.getElementById("accept-document");
@@ -8,6 +9,7 @@
   var label = button.textContent;
   var template = button.dataset.waitText || "{s}";
   var until = Date.now() + wait * 1000;
+  var hint = document.getElementById("reading-hint");
 
   function tick() {
     var left = Math.ceil((until - Date.now()) / 1000);
@@ -15,6 +17,7 @@
       clearInterval(timer);
       button.disabled = false;
       button.textContent = label;
+      if (hint) { hint.textContent = hint.dataset.readyText; }
       return;
     }
     button.textContent = template.replace("{s}", String(left));

@@ -2,6 +2,8 @@
 
 The browser is launched once per test worker; each test gets a fresh context (no cookies).
 A missing /usr/bin/chromium fails the tests: CI must install it, they never skip.
+Every page a test visits is checked with axe-core (see accessibility.py); a serious or critical
+violation fails the test when it ends.
 """
 
 import os
@@ -13,6 +15,7 @@ from werkzeug.serving import make_server
 
 from lms import create_app
 from lms.extensions import db as _db
+from tests.browser.accessibility import AccessibilityWatch
 
 CHROMIUM = os.environ.get("ADAL_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -72,5 +75,10 @@ def page(browser, live_server, db):
     context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": 1280, "height": 800})
     context.set_default_timeout(10_000)
     tab = context.new_page()
+    watch = AccessibilityWatch()
+    watch.watch(context, tab)
     yield tab
+    watch.check_now(tab)
     context.close()
+    if watch.found:
+        pytest.fail("Serious or critical accessibility violations (axe-core):\n" + watch.report(), pytrace=False)

@@ -1,0 +1,100 @@
+"""axe-core checks every page a browser test visits; serious and critical violations fail the test.
+
+axe comes inside axe-playwright-python (nothing is fetched). It is added to every document of the
+test's browser context and runs in the page when the page has loaded; the page reports back
+through a binding. A page cannot be examined from outside while a navigation away from it is
+pending, so the request that would replace a page not yet reported is held until its report comes
+(at most ``HOLD_SECONDS``): a test that moves on at once still has every page checked. The page as
+the test leaves it at the end is checked too.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+from axe_playwright_python.base import AXE_SCRIPT
+from playwright.sync_api import Error as PlaywrightError
+
+HOLD_SECONDS = 10
+_RUNNER = """
+var adalAxeQueue = Promise.resolve();  // axe refuses to run twice at once
+function adalAxeRunOnce() {
+  return axe.run(document, {resultTypes: ["violations"]}).then(function (results) {
+    return {
+      url: location.href,
+      lang: document.documentElement.lang,
+      violations: results.violations
+        .filter(function (v) { return v.impact === "serious" || v.impact === "critical"; })
+        .map(function (v) {
+          return {id: v.id, impact: v.impact, help: v.help,
+                  targets: v.nodes.map(function (n) { return n.target.join(" "); })};
+        })
+    };
+  });
+}
+window.__adalAxeRun = function () {
+  adalAxeQueue = adalAxeQueue.then(adalAxeRunOnce, adalAxeRunOnce);
+  return adalAxeQueue;
+};
+window.addEventListener("load", function () {
+  if (window.top !== window || !window.__adalAxeReport) { return; }
+  window.__adalAxeRun().then(window.__adalAxeReport, function (error) {
+    window.__adalAxeReport({url: location.href, lang: "", error: String(error), violations: []});
+  });
+});
+"""
+
+
+@dataclass
+class AccessibilityWatch:
+    """What axe found on the pages of one test: one line per rule, element and page."""
+
+    found: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    checked: list[str] = field(default_factory=list)
+    waiting_for_report: bool = False
+
+    def watch(self, context, page) -> None:
+        """Check every page the tab loads; hold its next navigation until the check has reported."""
+        context.expose_binding("__adalAxeReport", lambda source, report: self._take(report))
+        context.add_init_script(script=AXE_SCRIPT + _RUNNER)
+        page.on("load", lambda: setattr(self, "waiting_for_report", True))
+        page.on("framenavigated", lambda frame: self._new_document(page, frame))
+
+        def hold_navigation_until_reported(route, request):
+            if request.is_navigation_request() and request.frame == page.main_frame:
+                started = time.monotonic()
+                while self.waiting_for_report and time.monotonic() - started < HOLD_SECONDS:
+                    page.wait_for_timeout(25)
+            route.fallback()
+
+        page.route("**/*", hold_navigation_until_reported)
+
+    def check_now(self, page) -> None:
+        """Check the page as it is now (the test's last page, after whatever the test did there)."""
+        if page.is_closed() or not page.url.startswith("http"):
+            return
+        try:
+            self._take(page.evaluate("window.__adalAxeRun ? window.__adalAxeRun() : null"))
+        except PlaywrightError:  # the page went away meanwhile
+            pass
+
+    def report(self) -> str:
+        return "\n".join(self.found.values())
+
+    def _new_document(self, page, frame) -> None:
+        if frame == page.main_frame:
+            self.waiting_for_report = False
+
+    def _take(self, report) -> None:
+        self.waiting_for_report = False
+        if not report or not report["url"].startswith("http"):
+            return
+        url, lang = report["url"], report["lang"]
+        self.checked.append(f"{url} [{lang}]")
+        if report.get("error"):
+            self.found[("axe", "", url)] = f"axe could not run at {url}: {report['error']}"
+        for violation in report["violations"]:
+            for target in violation["targets"]:
+                self.found.setdefault(
+                    (violation["id"], target, url),
+                    f"{violation['id']} ({violation['impact']}) {target} at {url} [{lang}]: {violation['help']}",
+                )
