@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the reporting and case pages, the case jobs, the key rotation command, the audit words."""
-    from concerns import audit_words, case_views, cli, log_rules, models, tasks, views  # noqa: F401 (models: tables)
+    from concerns import audit_words, case_views, cli, demo, log_rules, models, tasks, views  # noqa: F401 (models)
+    from lms.demo import add_demo_seeder
     from lms.models import Role
     from lms.navigation import add_nav_item
 
@@ -18,3 +19,4 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     audit_words.init_app(app)
     log_rules.install()
+    add_demo_seeder(demo.seed_demo_cases)
