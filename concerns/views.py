@@ -78,21 +78,25 @@ def follow_up():
     if form.validate_on_submit():
         case = find_case(db.session, form.number.data, form.code.data)
         if case is None:
-            form.code.errors = [_("This case number and receipt code do not match a case.")]
-        else:
-            reporting.reporter_visit(db.session, case)
-            db.session.commit()
-            return _case_page(case, AnswerForm(number=case.number, code=form.code.data))
+            return _no_such_case(form)
+        reporting.reporter_visit(db.session, case)
+        db.session.commit()
+        return _case_page(case, AnswerForm(number=case.number, code=form.code.data))
+    return render_template("concerns/follow_up.html", form=form)
+
+
+def _no_such_case(form: FollowUpForm):
+    """One answer for a wrong code and for a case that does not exist."""
+    form.code.errors = [_("This case number and receipt code do not match a case.")]
     return render_template("concerns/follow_up.html", form=form)
 
 
 def _answer(answer: AnswerForm):
+    """The reporter's answer: the receipt is checked again, as on every request."""
     case = find_case(db.session, answer.number.data or "", answer.code.data or "")
-    if case is None or not answer.validate_on_submit():
-        form = FollowUpForm(formdata=None)
-        if case is None:
-            form.code.errors = [_("This case number and receipt code do not match a case.")]
-            return render_template("concerns/follow_up.html", form=form)
+    if case is None:
+        return _no_such_case(FollowUpForm(formdata=None))
+    if not answer.validate_on_submit():
         return _case_page(case, answer)
     files = _cleaned_files(answer.files)
     if files is None:
