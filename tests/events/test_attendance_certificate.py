@@ -6,11 +6,12 @@ from courses.models import Certificate
 from events import checkin
 from lms.database import utcnow
 from lms.models import Role
-from tests.events.door import build_event, ticket
+from tests.events.door import ticket
+from tests.events.helpers import make_event
 
 
 def test_the_first_check_in_issues_one_verifiable_certificate_of_attendance(db, make, client, auth):
-    event = build_event(db.session, certificate_text={"en": "Two hours on the law on corruption."})
+    event = make_event(db.session, certificate_text={"en": "Two hours on the law on corruption."})
     session = event.sessions[0]
     learner = make.user(full_name="Dana Attended", locale="en")
     officer = make.user(roles=(Role.OFFICER,))
@@ -35,8 +36,8 @@ def test_the_first_check_in_issues_one_verifiable_certificate_of_attendance(db, 
 
 
 def test_no_certificate_without_the_events_text_nor_for_a_walk_in(db, make):
-    plain = build_event(db.session)
-    with_text = build_event(db.session, certificate_text={"en": "Thank you."})
+    plain = make_event(db.session)
+    with_text = make_event(db.session, certificate_text={"en": "Thank you."})
     officer = make.user(roles=(Role.OFFICER,))
     registration = ticket(db.session, plain.sessions[0], make.user())
     checkin.check_in_ticket(db.session, plain.sessions[0], registration.ticket_code, officer, utcnow())

@@ -11,7 +11,8 @@ from events.models import Registration, RegistrationStatus
 from lms.database import as_utc, utcnow
 from lms.models import AuditEvent, Role
 from tests import factories
-from tests.events.door import build_event, ticket
+from tests.events.door import ticket
+from tests.events.helpers import make_event
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def _check_ins(db, registration) -> int:
 
 
 def test_a_typed_code_checks_the_ticket_in_once(db, door, make, officer):
-    event = build_event(db.session)
+    event = make_event(db.session)
     session = event.sessions[0]
     learner = make.user(full_name="Aigerim Door")
     registration = ticket(db.session, session, learner)
@@ -67,7 +68,7 @@ def test_a_typed_code_checks_the_ticket_in_once(db, door, make, officer):
 
 
 def test_the_same_ticket_from_two_phones_at_once_counts_once(app, db, make, officer):
-    event = build_event(db.session)
+    event = make_event(db.session)
     session = event.sessions[0]
     registration = ticket(db.session, session, make.user())
     phones = []
@@ -100,7 +101,7 @@ def test_the_same_ticket_from_two_phones_at_once_counts_once(app, db, make, offi
 
 
 def test_an_offline_check_in_sent_later_keeps_the_time_it_was_made(db, door, make):
-    event = build_event(db.session, starts_in=timedelta(minutes=-30))
+    event = make_event(db.session, starts_in=timedelta(minutes=-30))
     session = event.sessions[0]
     registration = ticket(db.session, session, make.user())
     scanned = utcnow() - timedelta(minutes=25)
@@ -113,7 +114,7 @@ def test_an_offline_check_in_sent_later_keeps_the_time_it_was_made(db, door, mak
 
 
 def test_a_phone_with_a_wrong_clock_is_corrected_by_how_long_the_check_in_waited(db, door, make):
-    event = build_event(db.session, starts_in=timedelta(minutes=-30))
+    event = make_event(db.session, starts_in=timedelta(minutes=-30))
     session = event.sessions[0]
     registration = ticket(db.session, session, make.user())
     phone_clock = utcnow() + timedelta(hours=3)  # three hours fast
@@ -132,7 +133,7 @@ def test_a_phone_with_a_wrong_clock_is_corrected_by_how_long_the_check_in_waited
 
 
 def test_a_scan_time_is_never_in_the_future_nor_before_the_sessions_day(app, db, make):
-    event = build_event(db.session, starts_in=timedelta(days=2))
+    event = make_event(db.session, starts_in=timedelta(days=2))
     session = event.sessions[0]
     now = utcnow()
     assert checkin.door_time(session, now + timedelta(hours=5), None, now) == now
@@ -145,7 +146,7 @@ def test_a_scan_time_is_never_in_the_future_nor_before_the_sessions_day(app, db,
 
 
 def test_walk_ins_are_added_by_name_once(db, door):
-    event = build_event(db.session)
+    event = make_event(db.session)
     session = event.sessions[0]
 
     first = _post(door, session, kind="walk_in", name="  Guest  From NGO ")
@@ -158,8 +159,8 @@ def test_walk_ins_are_added_by_name_once(db, door):
 
 
 def test_unknown_cancelled_and_other_sessions_tickets_are_refused(db, door, make):
-    event = build_event(db.session)
-    other = build_event(db.session)
+    event = make_event(db.session)
+    other = make_event(db.session)
     session = event.sessions[0]
     cancelled = ticket(db.session, session, make.user(), status=RegistrationStatus.CANCELLED)
     waiting = ticket(db.session, session, make.user(), status=RegistrationStatus.WAITING)
@@ -180,7 +181,7 @@ def test_unknown_cancelled_and_other_sessions_tickets_are_refused(db, door, make
 
 
 def test_malformed_check_ins_are_refused(db, door):
-    session = build_event(db.session).sessions[0]
+    session = make_event(db.session).sessions[0]
     assert door.post(f"/office/events/sessions/{session.id}/check-in", data="x").status_code == 400
     assert _post(door, session, kind="dance").status_code == 400
     assert _post(door, session, kind="code", code="").status_code == 400
@@ -189,7 +190,7 @@ def test_malformed_check_ins_are_refused(db, door):
 
 
 def test_the_check_in_endpoint_needs_the_csrf_token(app, db, door, make, monkeypatch):
-    session = build_event(db.session).sessions[0]
+    session = make_event(db.session).sessions[0]
     registration = ticket(db.session, session, make.user())
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     page = door.get(f"/office/events/sessions/{session.id}/check-in").get_data(as_text=True)
@@ -207,7 +208,7 @@ def test_the_check_in_endpoint_needs_the_csrf_token(app, db, door, make, monkeyp
 
 
 def test_the_check_in_page_may_use_the_camera_and_learners_may_not_open_it(db, client, auth, make, door):
-    session = build_event(db.session).sessions[0]
+    session = make_event(db.session).sessions[0]
     page = door.get(f"/office/events/sessions/{session.id}/check-in")
     assert page.status_code == 200
     assert page.headers["Permissions-Policy"].startswith("camera=(self)")

@@ -11,12 +11,13 @@ from events import checkin
 from events.models import RegistrationStatus
 from lms.database import utcnow
 from lms.models import Role
-from tests.events.door import build_event, ticket
+from tests.events.door import ticket
+from tests.events.helpers import make_event
 
 
 @pytest.fixture
 def session_with_people(db, make):
-    event = build_event(db.session)
+    event = make_event(db.session)
     session = event.sessions[0]
     officer = make.user(roles=(Role.OFFICER,), full_name="Officer Door")
     unit = make.unit(en="Law faculty")

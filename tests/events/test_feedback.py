@@ -9,7 +9,8 @@ from events import checkin, feedback
 from events.models import Feedback
 from lms.database import utcnow
 from lms.models import Role
-from tests.events.door import build_event, ticket
+from tests.events.door import ticket
+from tests.events.helpers import make_event
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def _attended(db, session, person, officer):
 
 
 def test_an_attendee_rates_once_and_the_office_reads_the_summary(db, make, client, auth, officer):
-    event = build_event(db.session, starts_in=timedelta(hours=-1))
+    event = make_event(db.session, starts_in=timedelta(hours=-1))
     session = event.sessions[0]
     aigul, berik = make.user(full_name="Aigul Rates"), make.user(full_name="Berik Rates")
     for person in (aigul, berik):
@@ -49,7 +50,7 @@ def test_an_attendee_rates_once_and_the_office_reads_the_summary(db, make, clien
 
 
 def test_anonymous_feedback_keeps_no_name(db, make, client, auth, officer):
-    event = build_event(db.session, starts_in=timedelta(hours=-1), feedback_anonymous=True)
+    event = make_event(db.session, starts_in=timedelta(hours=-1), feedback_anonymous=True)
     session = event.sessions[0]
     person = make.user(full_name="Secret Rater")
     _attended(db, session, person, officer)
@@ -66,8 +67,8 @@ def test_anonymous_feedback_keeps_no_name(db, make, client, auth, officer):
 
 
 def test_only_people_who_came_may_give_feedback_after_the_start(db, make, client, auth, officer):
-    later = build_event(db.session, starts_in=timedelta(hours=2))
-    past = build_event(db.session, starts_in=timedelta(hours=-2))
+    later = make_event(db.session, starts_in=timedelta(hours=2))
+    past = make_event(db.session, starts_in=timedelta(hours=-2))
     person = make.user()
     _attended(db, later.sessions[0], person, officer)
     ticket(db.session, past.sessions[0], person)  # registered but never checked in

@@ -10,7 +10,8 @@ from events import checkin
 from lms.database import utcnow
 from lms.models import Role
 from tests.courses.builders import build_course, enrol
-from tests.events.door import build_event, ticket
+from tests.events.door import ticket
+from tests.events.helpers import make_event
 
 
 def _seminar_course(db, event, **fields):
@@ -31,7 +32,7 @@ def _seminar_course(db, event, **fields):
 
 
 def test_the_course_completes_only_when_the_person_attended(app, db, make):
-    event = build_event(db.session)
+    event = make_event(db.session)
     session = event.sessions[0]
     course = _seminar_course(db, event)
     learner, officer = make.user(), make.user(roles=(Role.OFFICER,))
@@ -42,7 +43,7 @@ def test_the_course_completes_only_when_the_person_attended(app, db, make):
     db.session.commit()
     assert enrolment.status == EnrolmentStatus.IN_PROGRESS  # registered is not attended
 
-    other_event = build_event(db.session)
+    other_event = make_event(db.session)
     checkin.check_in_ticket(
         db.session,
         other_event.sessions[0],
@@ -62,7 +63,7 @@ def test_the_course_completes_only_when_the_person_attended(app, db, make):
 def test_a_person_who_attended_before_the_course_was_given_completes_it_on_opening_the_step(
     app, db, make, client, auth
 ):
-    event = build_event(db.session, starts_in=timedelta(hours=-2))
+    event = make_event(db.session, starts_in=timedelta(hours=-2))
     session = event.sessions[0]
     learner, officer = make.user(), make.user(roles=(Role.OFFICER,))
     checkin.check_in_ticket(db.session, session, ticket(db.session, session, learner).ticket_code, officer, utcnow())
@@ -82,7 +83,7 @@ def test_a_person_who_attended_before_the_course_was_given_completes_it_on_openi
 
 
 def test_the_seminar_step_shows_the_event_to_register_for(db, make, client, auth):
-    event = build_event(db.session)
+    event = make_event(db.session)
     course = _seminar_course(db, event)
     learner = make.user()
     enrolment = enrol(db.session, learner, course)
@@ -96,7 +97,7 @@ def test_the_seminar_step_shows_the_event_to_register_for(db, make, client, auth
 
 
 def test_an_author_links_a_seminar_module_to_an_event(db, make, client, auth):
-    event = build_event(db.session)
+    event = make_event(db.session)
     course = build_course(db.session, lessons=1, quiz=False, status=CourseStatus.DRAFT)
     auth.login(make.user(roles=(Role.AUTHOR,)))
 

@@ -1,0 +1,98 @@
+"""The door: the officer checks a learner's ticket in by its short code on a phone, the course with the
+seminar step shows complete; a check-in made offline is sent later with its real time; a ticket
+checked in twice counts once. (Registering on a phone is tests/browser/test_event_registration.py.)"""
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from courses.models import Module, ModuleKind
+from courses.progress import mark_lesson_read
+from events.models import Registration, RegistrationStatus
+from lms.database import as_utc, utcnow
+from lms.models import AuditEvent, Role
+from tests.browser.event_steps import PHONE
+from tests.browser.helpers import login
+from tests.courses.builders import build_course, enrol
+from tests.events.door import ticket
+from tests.events.helpers import make_event
+
+pytestmark = pytest.mark.browser
+
+
+def _seminar_course(db, learner, event):
+    """A course of one lesson (already read) and a seminar step at ``event``, given to ``learner``."""
+    course = build_course(db.session, lessons=1, quiz=False)
+    course.modules.append(
+        Module(
+            key="seminar",
+            position=5,
+            kind=ModuleKind.SEMINAR,
+            title={"en": "The seminar"},
+            settings={"event_id": event.id},
+        )
+    )
+    db.session.commit()
+    enrolment = enrol(db.session, learner, course)
+    mark_lesson_read(db.session, enrolment, course.modules[0])
+    db.session.commit()
+    return enrolment
+
+
+def _check_in(tab, code: str) -> None:
+    tab.fill("#checkin-code", code)
+    tab.click("#checkin-code-submit")
+
+
+def test_the_officer_checks_the_ticket_in_at_the_door_and_the_course_completes(page, browser, live_server, make, db):
+    learner = make.user(locale="en", full_name="Aruzhan Tulegenova")
+    late = make.user(locale="en", full_name="Daulet Offline")
+    officer = make.user(roles=[Role.OFFICER], locale="en")
+    event = make_event(db.session, starts_in=timedelta(minutes=20))
+    session = event.sessions[0]
+    enrolment = _seminar_course(db, learner, event)
+    offline_ticket = ticket(db.session, session, late)
+    ticket(db.session, session, learner)
+
+    # The code as the learner reads it from the ticket on their phone.
+    page.set_viewport_size(PHONE)
+    login(page, learner.email)
+    page.goto(f"/events/{event.id}")
+    code = page.locator("[data-ticket-code]").first.inner_text().strip()
+
+    door = browser.new_context(base_url=live_server, locale="en-US", viewport=PHONE)
+    door.set_default_timeout(10_000)
+    phone = door.new_page()
+    login(phone, officer.email)
+    phone.goto(f"/office/events/sessions/{session.id}/check-in")
+    _check_in(phone, code.lower())
+    phone.wait_for_selector("#checkin-status.alert-success")
+    assert "Aruzhan Tulegenova is checked in." in phone.inner_text("#checkin-status")
+
+    # The connection drops: the check-in waits on the phone and goes when it returns, with its time.
+    door.set_offline(True)
+    scanned = utcnow()
+    _check_in(phone, offline_ticket.ticket_code)
+    phone.wait_for_selector("#checkin-pending:not([hidden])")
+    assert "1 check-ins wait" in phone.inner_text("#checkin-pending")
+    time.sleep(3)
+    door.set_offline(False)
+    phone.wait_for_selector("#checkin-pending", state="hidden")
+    assert "Daulet Offline is checked in." in phone.inner_text("#checkin-log")
+
+    # The same ticket again (a second scan at the door) changes nothing.
+    _check_in(phone, code)
+    phone.wait_for_selector("#checkin-status.alert-warning")
+    assert "already checked in" in phone.inner_text("#checkin-status")
+    door.close()
+
+    db.session.expire_all()
+    late_row = db.session.get(Registration, offline_ticket.id)
+    assert late_row.status == RegistrationStatus.ATTENDED
+    assert abs(as_utc(late_row.checked_in_at) - scanned) < timedelta(seconds=2)  # not when it arrived, 3 s later
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "event.check_in")) == 2
+
+    page.goto("/learning")
+    assert page.locator(f'[data-enrolment="{enrolment.id}"][data-status="completed"]').count() == 1
