@@ -46,7 +46,7 @@ def page(session_id: int):
     """The phone's page at the door: camera, typed code, walk-ins, and what is still to be sent."""
     event_session = event_session_or_404(session_id)
     messages = {
-        "pending": _("%(count)s check-ins wait for the connection.", count="%(count)s"),
+        "pending": _("Check-ins waiting for the connection: %(count)s", count="%(count)s"),
         "offline": _("No connection: check-ins are kept on this phone and sent when it returns."),
         "signedOut": _("The server did not accept the check-in: sign in again in another tab; nothing is lost."),
         "noCamera": _("The camera cannot be used here: type the ticket's code instead."),

@@ -1,8 +1,9 @@
-"""Tickets for the door's tests: a registration holding a place, made directly."""
+"""For the door's tests: a registration holding a place, and a course whose last step is a seminar."""
 
 from sqlalchemy.orm import Session
 
-from events.models import EventSession, Registration, RegistrationStatus
+from courses.models import Course, Module, ModuleKind
+from events.models import Event, EventSession, Registration, RegistrationStatus
 from events.tickets import new_ticket_code
 from lms.models import User
 
@@ -15,3 +16,22 @@ def ticket(session: Session, event_session: EventSession, user: User, status=Reg
     session.add(registration)
     session.commit()
     return registration
+
+
+def seminar_course(session: Session, event: Event, **fields) -> Course:
+    """A published course of one lesson then a seminar step linking ``event``; committed."""
+    from tests.courses.builders import build_course
+
+    course = build_course(session, lessons=1, quiz=False, **fields)
+    course.modules.append(
+        Module(
+            key="seminar",
+            position=5,
+            kind=ModuleKind.SEMINAR,
+            title={"en": "The seminar"},
+            body={"en": "Come to the hall."},
+            settings={"event_id": event.id},
+        )
+    )
+    session.commit()
+    return course

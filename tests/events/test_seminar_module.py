@@ -4,37 +4,20 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from courses.models import CourseStatus, EnrolmentStatus, Module, ModuleKind
+from courses.models import CourseStatus, EnrolmentStatus, Module
 from courses.progress import mark_lesson_read
 from events import checkin
 from lms.database import utcnow
 from lms.models import Role
 from tests.courses.builders import build_course, enrol
-from tests.events.door import ticket
+from tests.events.door import seminar_course, ticket
 from tests.events.helpers import make_event
-
-
-def _seminar_course(db, event, **fields):
-    """A course of one lesson then a seminar step linking ``event``."""
-    course = build_course(db.session, lessons=1, quiz=False, **fields)
-    course.modules.append(
-        Module(
-            key="seminar",
-            position=5,
-            kind=ModuleKind.SEMINAR,
-            title={"en": "The seminar"},
-            body={"en": "Come to the hall."},
-            settings={"event_id": event.id},
-        )
-    )
-    db.session.commit()
-    return course
 
 
 def test_the_course_completes_only_when_the_person_attended(app, db, make):
     event = make_event(db.session)
     session = event.sessions[0]
-    course = _seminar_course(db, event)
+    course = seminar_course(db.session, event)
     learner, officer = make.user(), make.user(roles=(Role.OFFICER,))
     enrolment = enrol(db.session, learner, course)
     registration = ticket(db.session, session, learner)
@@ -68,7 +51,7 @@ def test_a_person_who_attended_before_the_course_was_given_completes_it_on_openi
     learner, officer = make.user(), make.user(roles=(Role.OFFICER,))
     checkin.check_in_ticket(db.session, session, ticket(db.session, session, learner).ticket_code, officer, utcnow())
     db.session.commit()
-    course = _seminar_course(db, event)
+    course = seminar_course(db.session, event)
     enrolment = enrol(db.session, learner, course)
     mark_lesson_read(db.session, enrolment, course.modules[0])
     db.session.commit()
@@ -84,7 +67,7 @@ def test_a_person_who_attended_before_the_course_was_given_completes_it_on_openi
 
 def test_the_seminar_step_shows_the_event_to_register_for(db, make, client, auth):
     event = make_event(db.session)
-    course = _seminar_course(db, event)
+    course = seminar_course(db.session, event)
     learner = make.user()
     enrolment = enrol(db.session, learner, course)
     auth.login(learner)
