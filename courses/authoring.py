@@ -217,10 +217,20 @@ def question_key(module: Module, text: dict, question: Question | None = None) -
     """
     if question is not None and question.key:
         return question.key
-    main = text.get(module.course.default_locale) or next(iter(text.values()), "")
-    words = re.findall(r"[a-z0-9]+", main.lower().translate(_LATIN))
-    base = "-".join(words[:KEY_WORDS])[:60].strip("-") or "question"
     taken = {q.key for m in module.course.modules for q in m.questions}
+    return key_from_text(text, module.course.default_locale, taken, "question")
+
+
+def module_key(course: Course, title: dict) -> str:
+    """A key for a new module the author left without one: the first words of its title."""
+    return key_from_text(title, course.default_locale, {m.key for m in course.modules}, "module")
+
+
+def key_from_text(texts: dict, main_locale: str, taken: set[str], fallback: str) -> str:
+    """The first words of a text in Latin letters, joined by hyphens, made unique among ``taken``."""
+    main = texts.get(main_locale) or next(iter(texts.values()), "")
+    words = re.findall(r"[a-z0-9]+", main.lower().translate(_LATIN))
+    base = "-".join(words[:KEY_WORDS])[:60].strip("-") or fallback
     key, number = base, 2
     while key in taken:
         key, number = f"{base}-{number}", number + 1

@@ -73,7 +73,11 @@ _translated(CourseForm, "description", _l("Description"), TextAreaField)
 
 
 class ModuleAddForm(FlaskForm):
-    key = StringField(_l("Key (stable name inside the course)"), validators=[DataRequired(), Length(max=100), KEY])
+    key = StringField(
+        _l("Key (stable name inside the course)"),
+        validators=[Optional(), Length(max=100), KEY],
+        description=_l("Leave it empty: it is made from the title."),
+    )
     kind = SelectField(
         _l("Kind"),
         choices=[

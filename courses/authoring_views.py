@@ -180,8 +180,9 @@ def add_module(course_id: int):
         flash("; ".join(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(here)
     title = authoring.texts_from(form.data, "title")
+    key = (form.key.data or "").strip() or authoring.module_key(course, title)
     module, refused = _commit_or_flash(
-        lambda: authoring.add_module(db.session, course, form.key.data, form.kind.data, title), here
+        lambda: authoring.add_module(db.session, course, key, form.kind.data, title), here
     )
     return refused or redirect(url_for("authoring.module", module_id=module.id))
 

@@ -96,3 +96,13 @@ def test_the_lesson_to_reread_is_offered_by_its_title(client, author, sample):
     quiz = sample.modules[1]
     page = client.get(f"/author/modules/{quiz.id}").get_data(as_text=True)
     assert '<option selected value="basics">Basics</option>' in page or 'value="basics">Basics<' in page
+
+
+def test_a_module_without_a_key_gets_one_from_its_title(client, author, sample, db):
+    for title in ("Сыйлықтар мен қонақжайлық", "Сыйлықтар мен қонақжайлық", ""):
+        response = client.post(f"/author/courses/{sample.id}/modules", data={"kind": "lesson", "title_kk": title})
+        assert response.status_code == 302
+    keys = [m.key for m in db.session.scalars(select(Module).order_by(Module.id))][-3:]
+    assert keys == ["syylyqtar-men-qonaqzhaylyq", "syylyqtar-men-qonaqzhaylyq-2", "module"]
+    page = html.unescape(client.get(f"/author/courses/{sample.id}").get_data(as_text=True))
+    assert "Leave it empty: it is made from the title." in page
