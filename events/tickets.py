@@ -46,7 +46,7 @@ def display_code(code: str) -> str:
 
 def qr_svg(code: str) -> str:
     """The QR code of the ticket (it holds the code alone, which the door's scanner looks up)."""
-    return segno.make(code, error="m").svg_inline(scale=6, border=2, omitsize=True)
+    return segno.make(code, error="m").svg_inline(scale=7, border=2, svgclass="segno ticket-qr")
 
 
 def qr_png_data_uri(code: str) -> str:
