@@ -23,6 +23,7 @@ def test_the_office_uploads_a_document_that_anyone_can_download(client, auth, of
     page = client.get("/about").get_data(as_text=True)
     assert "Code of ethics (en) 12-OD" in page and "No. 12-OD" in page
     version = db.session.scalar(select(DocumentVersion))
+    assert f'href="/documents/code-of-ethics/{version.id}/kk.pdf"' in page and "/en.pdf" not in page
     with client.get(f"/documents/code-of-ethics/{version.id}/kk.pdf") as download:
         assert download.status_code == 200
         assert download.mimetype == "application/pdf"
