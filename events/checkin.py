@@ -26,6 +26,9 @@ from lms import audit
 from lms.database import as_utc
 from lms.models import User
 
+#: Cyrillic letters that look like the code's Latin ones: an officer typing on a Kazakh or Russian
+#: keyboard gets the ticket they read.
+LOOKALIKES = str.maketrans("АСЕНКМРТХУасенкмртху", "ACEHKMPTXYACEHKMPTXY")
 #: Statuses a ticket may be checked in from (a no-show marked too early may still come in).
 ADMITTED_FROM = (RegistrationStatus.REGISTERED, RegistrationStatus.NO_SHOW)
 
@@ -83,7 +86,7 @@ def door_time(
 
 def check_in_ticket(session: Session, event_session: EventSession, code: str, officer: User, at: datetime) -> CheckIn:
     """Check in the ticket ``code`` at ``event_session`` at ``at``; flushes, the caller commits."""
-    code = normalize_code(code)
+    code = normalize_code(code.translate(LOOKALIKES))
     registration = session.scalars(select(Registration).where(Registration.ticket_code == code)).one_or_none()
     if registration is None:
         return CheckIn(Outcome.UNKNOWN, code)

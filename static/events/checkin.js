@@ -38,11 +38,15 @@
     while (log.children.length > 30) { log.removeChild(log.lastChild); }
   }
 
-  // A QR ticket may hold the bare code or a link ending in it.
+  // A QR ticket holds the bare code (or, printed elsewhere, a link ending in it); typed, it may have
+  // spaces, dashes or Cyrillic look-alikes, which the server reads as the Latin letters.
   function codeFrom(raw) {
     var value = String(raw || "").trim();
-    var match = value.match(/[?&]code=([A-Za-z0-9-]+)/) || value.match(/([A-Za-z0-9-]+)\/?$/);
-    return (match ? match[1] : value).replace(/-/g, "").toUpperCase();
+    if (value.indexOf("/") !== -1) {
+      var match = value.match(/[?&]code=([A-Za-z0-9-]+)/) || value.match(/([A-Za-z0-9-]+)\/?$/);
+      value = match ? match[1] : value;
+    }
+    return value.replace(/[\s-]/g, "").toUpperCase();
   }
 
   var lastCode = null;
