@@ -61,9 +61,7 @@ class AccessibilityWatch:
 
         def hold_navigation_until_reported(route, request):
             if request.is_navigation_request() and request.frame == page.main_frame:
-                started = time.monotonic()
-                while self.waiting_for_report and time.monotonic() - started < HOLD_SECONDS:
-                    page.wait_for_timeout(25)
+                self._wait_for_report(page)
             route.fallback()
 
         page.route("**/*", hold_navigation_until_reported)
@@ -73,12 +71,18 @@ class AccessibilityWatch:
         if page.is_closed() or not page.url.startswith("http"):
             return
         try:
+            self._wait_for_report(page)
             self._take(page.evaluate("window.__adalAxeRun ? window.__adalAxeRun() : null"))
         except PlaywrightError:  # the page went away meanwhile
             pass
 
     def report(self) -> str:
         return "\n".join(self.found.values())
+
+    def _wait_for_report(self, page) -> None:
+        started = time.monotonic()
+        while self.waiting_for_report and time.monotonic() - started < HOLD_SECONDS:
+            page.wait_for_timeout(25)
 
     def _new_document(self, page, frame) -> None:
         if frame == page.main_frame:

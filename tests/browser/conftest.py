@@ -70,15 +70,22 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, db):
-    """A fresh browser tab (new cookies) on the live server; ``page.goto('/login')`` works."""
+def axe_watch():
+    """What axe-core found on the pages the test's tab visited (``checked``: each page, with its language)."""
+    return AccessibilityWatch()
+
+
+@pytest.fixture
+def page(browser, live_server, db, axe_watch):
+    """A fresh browser tab (new cookies) on the live server; ``page.goto('/login')`` works.
+
+    When the test ends, a serious or critical axe-core violation on any page it visited fails it."""
     context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": 1280, "height": 800})
     context.set_default_timeout(10_000)
     tab = context.new_page()
-    watch = AccessibilityWatch()
-    watch.watch(context, tab)
+    axe_watch.watch(context, tab)
     yield tab
-    watch.check_now(tab)
+    axe_watch.check_now(tab)
     context.close()
-    if watch.found:
-        pytest.fail("Serious or critical accessibility violations (axe-core):\n" + watch.report(), pytrace=False)
+    if axe_watch.found:
+        pytest.fail("Serious or critical accessibility violations (axe-core):\n" + axe_watch.report(), pytrace=False)

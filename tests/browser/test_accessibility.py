@@ -1,0 +1,199 @@
+"""WCAG 2.1 AA in a real browser: the main pages in Kazakh and Russian pass axe-core (the ``page``
+fixture checks every page visited), a skip link, headings by rank, a reading hint that says when
+the button unlocks, filters that fit, and wide tables that say they scroll on a phone."""
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from campaigns.models import Category
+from courses.packs import import_pack, load_pack
+from lms.models import Role
+from tests.browser.helpers import login
+from tests.campaigns.helpers import make_campaign
+from tests.courses.builders import build_course, enrol
+from tests.dashboard.university import generate
+
+pytestmark = pytest.mark.browser
+PACKS = Path(__file__).resolve().parents[2] / "courses" / "packs"
+PHONE = {"width": 390, "height": 844}
+
+
+def _visit(page, path: str) -> None:
+    response = page.goto(path)
+    assert response.ok, f"{path}: {response.status}"
+
+
+def _checked_paths(axe_watch, lang: str) -> set[str]:
+    """The pages axe checked in ``lang`` (paths, without the query)."""
+    found = set()
+    for line in axe_watch.checked:
+        url, page_lang = re.fullmatch(r"(\S+) \[(\w*)\]", line).groups()
+        if page_lang == lang:
+            found.add(urlparse(url).path)
+    return found
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+def test_the_main_pages_pass_axe_in_kazakh_and_russian(page, db, make, axe_watch, live_server, locale):
+    uni = generate(db.session, people=30, courses=1, seed=5)
+    course = import_pack(db.session, load_pack(PACKS / "academic-integrity", strict=True), publish=True)
+    db.session.commit()
+    learner = make.user(locale=locale, unit=uni.departments[0])
+    enrolment = enrol(db.session, learner, course)
+    staff = make.user(roles=[Role.OFFICER, Role.AUTHOR, Role.ADMIN], locale=locale, unit=uni.faculties[0])
+    campaign = make_campaign(db.session, category=Category.AWARENESS)
+    lesson = next(m for m in course.modules if m.kind == "lesson")
+    quiz = next(m for m in course.modules if m.kind == "quiz")
+    elsewhere = []
+    page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(live_server) else None)
+
+    _visit(page, "/login")
+    with page.expect_navigation():
+        page.click(f"button[name=locale][value={locale}]")
+    login(page, learner.email)
+    with page.expect_navigation():
+        page.click(f"#open-{enrolment.id}")
+    _visit(page, f"/learning/{enrolment.id}/modules/{quiz.id}")
+    with page.expect_navigation():
+        page.click("#start-quiz")
+    attempt_path = urlparse(page.url).path
+    with page.expect_navigation():
+        page.click("#submit-quiz")
+    for path in ("/profile", "/certificates", "/verify"):
+        _visit(page, path)
+    page.goto("/verify/ADAL-0000-0000-00")  # a code that verifies nothing
+    with page.expect_navigation():
+        page.click("#logout")
+
+    login(page, staff.email)
+    office = [
+        "/office/dashboard/",
+        f"/office/dashboard/units/{uni.faculties[0].id}",
+        "/office/people/",
+        f"/office/people/{learner.id}",
+        "/office/courses/",
+        "/office/courses/assignments",
+        "/office/courses/assignments/new",
+        "/office/campaigns/",
+        "/office/campaigns/templates",
+        f"/office/campaigns/{campaign.id}",
+        "/author/",
+        f"/author/courses/{course.id}",
+        f"/author/modules/{lesson.id}",
+        f"/author/modules/{quiz.id}/questions",
+    ]
+    for path in office:
+        _visit(page, path)
+
+    axe_watch.check_now(page)  # the last page, which the fixture would check only after this test
+    learner_pages = {"/login", "/learning", f"/learning/{enrolment.id}/modules/{lesson.id}", attempt_path}
+    learner_pages |= {"/profile", "/certificates", "/verify"}
+    assert learner_pages | set(office) <= _checked_paths(axe_watch, locale)
+    assert any(p.startswith(f"/learning/{enrolment.id}/attempts/") for p in _checked_paths(axe_watch, locale))
+    assert elsewhere == []  # axe is bundled: nothing is fetched from outside
+
+
+def test_the_skip_link_is_the_first_stop_and_lands_on_the_lesson(page, db, make):
+    student = make.user(locale="en")
+    course = build_course(db.session)
+    enrolment = enrol(db.session, student, course)
+    login(page, student.email)
+    with page.expect_navigation():
+        page.click(f"#open-{enrolment.id}")
+
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    expect(skip).to_have_text("Skip to content")
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")  # the next stop is in the content
+
+
+def test_the_lesson_title_outranks_its_sections(page, db, make):
+    student = make.user(locale="ru")
+    course = build_course(db.session, lesson_body={"ru": "# Часть\n\n## Раздел\n\nТекст.\n\n### Пункт\n\nТекст."})
+    enrolment = enrol(db.session, student, course)
+    login(page, student.email)
+    with page.expect_navigation():
+        page.click(f"#open-{enrolment.id}")
+
+    assert page.locator("h1").count() == 1  # the lesson's own "#" became a section heading
+    assert page.locator("#lesson-body h2").first.inner_text() == "Часть"
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('h1, #lesson-body h2, #lesson-body h3, #lesson-body h4')]"
+        ".map(h => parseFloat(getComputedStyle(h).fontSize))"
+    )
+    title, *sections = sizes
+    assert sections and all(title > size for size in sections)
+    assert sections == sorted(sections, reverse=True)  # each rank no larger than the one above
+
+
+def test_the_reading_hint_says_when_the_button_unlocks(page, db, make):
+    student = make.user(locale="en")
+    course = build_course(
+        db.session,
+        lessons=0,
+        quiz=False,
+        attestation=True,
+        attestation_settings={"document_version": "1", "min_reading_s": 2},
+    )
+    enrolment = enrol(db.session, student, course)
+    login(page, student.email)
+    with page.expect_navigation():
+        page.click(f"#open-{enrolment.id}")
+    hint = page.locator("#reading-hint")
+    assert hint.get_attribute("aria-live") == "polite"
+    expect(hint).to_contain_text("2 seconds")
+    expect(page.locator("#accept-document")).to_be_enabled(timeout=5000)
+    expect(hint).to_have_text("You can accept the document now.")
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru", "en"])
+def test_the_people_filters_fit_at_1280_pixels(page, make, locale):
+    officer = make.user(roles=[Role.OFFICER], locale=locale)
+    login(page, officer.email)
+    _visit(page, "/office/people/")
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('form[role=search] select, form[role=search] input')].filter(f => {
+          const box = f.getBoundingClientRect();
+          if (box.right > document.documentElement.clientWidth) return true;
+          if (f.tagName !== 'SELECT') return false;
+          const style = getComputedStyle(f);
+          const pen = document.createElement('canvas').getContext('2d');
+          pen.font = style.font;
+          const text = pen.measureText(f.options[f.selectedIndex].text).width;
+          const room = f.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+          return text > room;
+        }).map(f => f.name)"""
+    )
+    assert cut == []
+
+
+def test_a_wide_table_on_a_phone_says_it_scrolls(page, db, make):
+    generate(db.session, people=12, courses=1, seed=3)
+    officer = make.user(roles=[Role.OFFICER], locale="en")
+    page.set_viewport_size(PHONE)
+    login(page, officer.email)
+    _visit(page, "/office/people/")
+    box = page.locator(".table-responsive").first
+    expect(box).to_have_class(re.compile(r"\bscrolls\b.*\bmore-right\b"))
+    assert box.get_attribute("role") == "region"
+    assert box.get_attribute("tabindex") == "0"
+    assert box.get_attribute("aria-label") == "Scroll sideways to see the whole table"
+    expect(page.locator(".scroll-hint").first).to_be_visible()
+
+    box.focus()
+    page.keyboard.press("ArrowRight")  # the keyboard scrolls the focused region
+    expect(box).to_have_class(re.compile(r"\bmore-left\b"))
+    assert box.evaluate("b => b.scrollLeft") > 0
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(box).not_to_have_class(re.compile(r"\bscrolls\b"))
+    expect(page.locator(".scroll-hint")).to_have_count(0)
