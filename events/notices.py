@@ -142,14 +142,10 @@ def send_reminder(session: Session, registration: Registration, which: str) -> N
 
 
 def send_thanks(session: Session, registration: Registration) -> None:
-    """Thank the person for coming and ask for their feedback, once."""
+    """Thank the person for coming and ask for their feedback (the form's link), once."""
+    context = _context(registration) | {"link": absolute_url("event_feedback.give", session_id=registration.session_id)}
     enqueue_email(
-        session,
-        registration.user,
-        "event_thanks",
-        f"event-thanks:{registration.id}",
-        category=CATEGORY,
-        **_context(registration),
+        session, registration.user, "event_thanks", f"event-thanks:{registration.id}", category=CATEGORY, **context
     )
 
 

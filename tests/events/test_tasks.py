@@ -51,6 +51,7 @@ def test_reminders_go_the_day_before_and_the_hour_before_and_thanks_after_to_tho
         with time_machine.travel(moment):
             run_event_mail()
     assert _subjects(db, came)[-1] == "Thank you for coming: Integrity seminar"
+    assert f"/events/sessions/{event_session.id}/feedback" in outbox_to(db.session, came.email)[-1].body_text
     assert len([s for s in _subjects(db, came) if s.startswith("Thank you")]) == 1
     assert not [s for s in _subjects(db, stayed_away) if s.startswith("Thank you")]
 
