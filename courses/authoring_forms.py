@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields import FieldList
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from courses.authoring import texts_from
+from courses.authoring import key_problems, question_key, texts_from
 from lms.config import LOCALES
 from lms.i18n import LANGUAGE_NAMES
 
@@ -218,6 +218,19 @@ class QuestionForm(FlaskForm):
                 errors.append(_l("Give every option its place in the right order."))
             entry["answer"] = [option["id"] for option, row in sorted(rows, key=lambda r: r[1]["order"] or 0)]
         return entry, [str(e) for e in errors]
+
+    def checked_entry(self, module, kind: str, existing=None) -> tuple[dict, list[str]]:
+        """The submitted question and every problem of it at once: its fields', its options', its key's.
+
+        A key left empty is made from the question's text (and shown in the form).
+        """
+        self.validate()
+        entry, errors = self.entry(kind, module.course.default_locale)
+        if not self.key.errors:
+            entry["key"] = self.key.data = entry["key"] or question_key(module, entry["text"], existing)
+            errors += key_problems(module, entry["key"], existing)
+        self.pool.data = entry["pool"]
+        return entry, self.problems() + errors
 
     def problems(self) -> list[str]:
         """The fields' own errors, each after its label, for the list above the form."""

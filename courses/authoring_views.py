@@ -329,7 +329,7 @@ def question(module_id: int | None = None, kind: str | None = None, question_id:
             form.pool.data = authoring.last_pool(module)
     errors: list[str] = []
     if form.is_submitted():
-        entry, errors = _checked_entry(form, module, kind, existing)
+        entry, errors = form.checked_entry(module, kind, existing)
         if not errors:
             try:
                 authoring.save_question(db.session, module, entry, existing)
@@ -351,20 +351,6 @@ def question(module_id: int | None = None, kind: str | None = None, question_id:
         option_letters="abcdef"[:MAX_OPTIONS],
         stats=question_stats.stats_for_editor(db.session, existing) if existing else None,
     )
-
-
-def _checked_entry(form: QuestionForm, module: Module, kind: str, existing: Question | None):
-    """The submitted question and every problem of it at once: its fields', its options', its key's.
-
-    A key left empty is made from the question's text (and shown in the form).
-    """
-    form.validate()
-    entry, errors = form.entry(kind, module.course.default_locale)
-    if not form.key.errors:
-        entry["key"] = form.key.data = entry["key"] or authoring.question_key(module, entry["text"], existing)
-        errors += authoring.key_problems(module, entry["key"], existing)
-    form.pool.data = entry["pool"]
-    return entry, form.problems() + errors
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
