@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from courses.models import Course, Enrolment, EnrolmentStatus, Module, ModuleKind
 from courses.progress import check_completion, progress_row, visit
 from lms import audit
-from lms.database import utcnow
+from lms.database import as_utc, utcnow
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class EventDirectory:
     choices: Callable[[Session, str], list[tuple[int, str]]]
     #: ``{"title", "url", "sessions": [datetime, …]}`` of one event, or ``None`` if it is gone.
     describe: Callable[[Session, int, str], dict | None]
-    #: When ``user_id`` attended ``event_id`` (its first check-in), or ``None``.
+    #: When ``user_id`` last attended ``event_id`` (their latest check-in), or ``None``.
     attended_at: Callable[[Session, int, int], datetime | None]
 
 
@@ -86,13 +86,14 @@ def record_attendance(session: Session, user_id: int, event_id: int, attended_at
 
 
 def catch_up(session: Session, enrolment: Enrolment, module: Module) -> bool:
-    """A person who attended before the course was given to them: count the seminar when they open it."""
+    """A person who attended before the course was given to them: count the seminar when they open it
+    (on a first cycle; a recertification counts only attendance since it began)."""
     directory = event_directory()
     event_id = linked_event_id(module)
     if directory is None or event_id is None or enrolment.status == EnrolmentStatus.COMPLETED:
         return False
     attended_at = directory.attended_at(session, enrolment.user_id, event_id)
-    if attended_at is None:
-        return False
+    if attended_at is None or (enrolment.cycle > 1 and as_utc(attended_at) < as_utc(enrolment.enrolled_at)):
+        return False  # a recertification needs this cycle's attendance, not last year's
     complete_seminar(session, enrolment, module, attended_at)
     return True

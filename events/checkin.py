@@ -166,9 +166,9 @@ def _attended(
 
 
 def attended_at(session: Session, user_id: int, event_id: int) -> datetime | None:
-    """The first time ``user_id`` was checked in at any session of ``event_id`` (for courses' seminar steps)."""
+    """The latest time ``user_id`` was checked in at a session of ``event_id`` (for courses' seminar steps)."""
     return session.scalar(
-        select(func.min(Registration.checked_in_at))
+        select(func.max(Registration.checked_in_at))
         .join(EventSession, EventSession.id == Registration.session_id)
         .where(
             EventSession.event_id == event_id,

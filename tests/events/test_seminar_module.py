@@ -98,3 +98,22 @@ def test_an_author_links_a_seminar_module_to_an_event(db, make, client, auth):
     db.session.expire_all()
     assert module.settings == {"event_id": event.id}
     assert module.body == {"en": "Bring your ticket."}
+
+
+def test_a_recertification_does_not_count_last_cycles_attendance(db, make, client, auth):
+    event = make_event(db.session, starts_in=timedelta(days=-300))
+    session = event.sessions[0]
+    learner, officer = make.user(), make.user(roles=(Role.OFFICER,))
+    checkin.check_in_ticket(
+        db.session, session, ticket(db.session, session, learner).ticket_code, officer, utcnow() - timedelta(days=300)
+    )
+    db.session.commit()
+    course = seminar_course(db.session, event)
+    enrolment = enrol(db.session, learner, course, cycle=2)
+
+    auth.login(learner)
+    page = client.get(f"/learning/{enrolment.id}/modules/{course.modules[1].id}").get_data(as_text=True)
+
+    assert 'id="seminar-pending"' in page
+    db.session.expire_all()
+    assert enrolment.status != EnrolmentStatus.COMPLETED
