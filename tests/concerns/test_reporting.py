@@ -119,3 +119,12 @@ def test_the_receipt_is_printable_and_the_pages_are_not_cached(client):
     assert response.headers["Referrer-Policy"] == "no-referrer"
     receipt = report_directly()
     assert receipt.code.count("-") == 3 and len(receipt.number) == 9
+
+
+def test_the_reporter_adds_a_file_later(client):
+    number, code = report_through_form(client)
+    data = {"number": number, "code": code, "text": "", "files": [(io.BytesIO(b"second thought"), "later.txt")]}
+    page = client.post("/report/follow-up", data=data, content_type="multipart/form-data")
+    assert b"Your answer has been sent" in page.data and b"later.txt" in page.data
+    empty = client.post("/report/follow-up", data={"number": number, "code": code, "text": " "})
+    assert b"Write an answer or add a file." in empty.data

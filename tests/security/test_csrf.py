@@ -98,7 +98,9 @@ def _posts() -> list[tuple[str, str]]:
         if not key.startswith("POST ") or key.split(" ", 1)[1] in EXEMPT:
             continue
         expected = dict(zip(ROLES, row, strict=True))
-        pairs.append((key, next(r for r in reversed(ROLES) if expected[r] in (OK, PUBLIC))))
+        allowed = next((r for r in reversed(ROLES) if expected[r] in (OK, PUBLIC)), None)
+        if allowed is not None:  # the case routes open to none of the seven: tests/concerns/test_csrf.py
+            pairs.append((key, allowed))
     return pairs
 
 
