@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(office_views.bp)
     set_visitors_page(app, "public.about")
     set_document_linker(app, views.document_link)
+    add_nav_item(app, "public.about", _l("Anti-corruption"))
     add_nav_item(
         app, "public_office.index", _l("Public page"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True
     )

@@ -40,11 +40,9 @@ def suppress(cells: list[list[int]], minimum: int) -> list[list[int | None]]:
         for line in lines:
             if sum(1 for p in line if p in hidden) != 1:
                 continue
-            shown = [p for p in line if p not in hidden]
-            if shown:
-                is_total = lambda p: p[0] == height - 1 or p[1] == width - 1  # noqa: E731
-                hidden.add(min(shown, key=lambda p: (is_total(p), table[p[0]][p[1]], p)))
-                changed = True
+            shown = [p for p in line if p not in hidden]  # never empty: a line is its counts and their total
+            hidden.add(min(shown, key=lambda p: (p[0] == height - 1 or p[1] == width - 1, table[p[0]][p[1]], p)))
+            changed = True
     return [[None if (r, c) in hidden else table[r][c] for c in range(width)] for r in range(height)]
 
 

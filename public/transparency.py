@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from concerns.forms import OUTCOME_LABELS as CASE_OUTCOME_LABELS
 from concerns.models import CaseStatistic, Category, Outcome
 from dashboard.figures import (
     DashboardFilters,
@@ -37,21 +38,8 @@ YEARS_SHOWN = 5
 IN_PROGRESS = "in_progress"
 CATEGORIES = tuple(Category)
 OUTCOMES = (Outcome.SUBSTANTIATED, Outcome.NOT_SUBSTANTIATED, Outcome.REFERRED, IN_PROGRESS)
-CATEGORY_LABELS = {
-    Category.BRIBERY: _l("Bribery"),
-    Category.EXTORTION: _l("Extortion"),
-    Category.CONFLICT_OF_INTEREST: _l("Conflict of interest"),
-    Category.ACADEMIC_MISCONDUCT: _l("Academic misconduct"),
-    Category.ABUSE_OF_OFFICE: _l("Abuse of office"),
-    Category.GIFTS: _l("Gifts"),
-    Category.OTHER: _l("Other"),
-}
-OUTCOME_LABELS = {
-    Outcome.SUBSTANTIATED: _l("Substantiated"),
-    Outcome.NOT_SUBSTANTIATED: _l("Not substantiated"),
-    Outcome.REFERRED: _l("Referred to the authorities"),
-    IN_PROGRESS: _l("In progress"),
-}
+#: The outcomes as the case handlers' pages name them, and the cases still open.
+OUTCOME_LABELS = {**CASE_OUTCOME_LABELS, IN_PROGRESS: _l("in progress")}
 
 
 @dataclass

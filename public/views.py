@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 
+from concerns.forms import CATEGORY_LABELS
 from courses.content import render_markdown
 from lms.database import localized, utcnow
 from lms.extensions import db, limiter
@@ -49,7 +50,7 @@ def figures():
         "public/transparency.html",
         years=shown,
         minimum=minimum,
-        categories=[transparency.CATEGORY_LABELS[c] for c in transparency.CATEGORIES],
+        categories=[CATEGORY_LABELS[c] for c in transparency.CATEGORIES],
         outcomes=[transparency.OUTCOME_LABELS[o] for o in transparency.OUTCOMES],
     )
 
