@@ -30,7 +30,7 @@ from dashboard.figures import (
 )
 from lms.database import localized, utcnow
 from lms.models import Setting
-from public.suppression import safe_median, suppress
+from public.suppression import Hidden, safe_median, suppress
 
 SETTING = "public.figures"
 #: How many finished years the page shows, newest first.
@@ -44,15 +44,15 @@ OUTCOME_LABELS = {**CASE_OUTCOME_LABELS, IN_PROGRESS: _l("in progress")}
 
 @dataclass
 class YearFigures:
-    """One finished year; every ``None`` is a hidden count or median."""
+    """One finished year; a ``Hidden`` stands for a hidden count, ``None`` for a median of too few cases."""
 
     year: int
     #: Rows per category (in ``CATEGORIES`` order) then the total row; columns per outcome then the total.
-    reports: list[list[int | None]]
+    reports: list[list[int | Hidden]]
     median_first_answer: float | None
     median_close: float | None
     #: (faculty name, [completed, not completed, enrolments]) per faculty, then ("", totals).
-    completion: list[tuple[str, list[int | None]]]
+    completion: list[tuple[str, list[int | Hidden]]]
 
 
 def figures_enabled(session: Session) -> bool:
@@ -159,7 +159,7 @@ def completion_by_faculty(
     return found
 
 
-def _suppressed_completion(rows: list[tuple[str, Tally]], minimum: int) -> list[tuple[str, list[int | None]]]:
+def _suppressed_completion(rows: list[tuple[str, Tally]], minimum: int) -> list[tuple[str, list[int | Hidden]]]:
     """Completed and not completed per faculty, hidden where small (so no one's status can be inferred)."""
     if not rows:
         return []

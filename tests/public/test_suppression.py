@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from public.suppression import safe_median, suppress, with_margins
+from public.suppression import Hidden, safe_median, suppress, with_margins
 
 MINIMUM = 5
 
@@ -19,20 +19,20 @@ def assert_safe(cells, table):
     full = with_margins(cells)
     for r, row in enumerate(table):
         for c, value in enumerate(row):
-            assert value is None or value >= MINIMUM, f"a group of {value} is shown"
-            assert value is None or value == full[r][c]
             if full[r][c] < MINIMUM:
-                assert value is None
+                assert value is Hidden.SMALL, f"a group of {full[r][c]} is shown as {value}"
+            else:
+                assert value in (full[r][c], Hidden.WITHHELD), "a count is changed, or called small when it is not"
     for line in _lines(table):
-        assert sum(value is None for value in line) != 1, f"one hidden count in {line} is its total minus the rest"
+        assert sum(isinstance(v, Hidden) for v in line) != 1, f"one hidden count in {line} is its total minus the rest"
 
 
 def test_a_small_count_hides_a_second_one_in_its_row_and_column():
     cells = [[12, 3, 20], [9, 8, 30]]
     table = suppress(cells, MINIMUM)
-    assert table[0][1] is None  # 3: fewer than 5
-    assert table[0][0] is None  # the smallest other count of its row, so 3 = 35 - 20 - ? cannot be solved
-    assert table[1][1] is None and table[1][0] is None  # and in the columns the same again
+    assert table[0][1] is Hidden.SMALL  # 3: fewer than 5
+    assert table[0][0] is Hidden.WITHHELD  # the smallest other count of its row: 35 - 20 = 3 + ? has no one answer
+    assert table[1][1] is Hidden.WITHHELD and table[1][0] is Hidden.WITHHELD  # and the same in the columns
     assert table[2] == [21, 11, 50, 82]
     assert_safe(cells, table)
 
@@ -40,14 +40,15 @@ def test_a_small_count_hides_a_second_one_in_its_row_and_column():
 def test_a_lone_count_in_a_line_takes_the_total_with_it():
     cells = [[3], [40]]
     table = suppress(cells, MINIMUM)
-    assert table[0] == [None, None]
-    assert table[2] == [None, None] or table[1] == [None, None]
+    assert table[0] == [Hidden.SMALL, Hidden.SMALL]
+    assert table[1] == [Hidden.WITHHELD, Hidden.WITHHELD]  # 40, or 43 - 40 would give the 3 back
+    assert table[2] == [43, 43]
     assert_safe(cells, table)
 
 
 def test_zero_is_below_the_minimum_too():
     table = suppress([[0, 10], [10, 10]], MINIMUM)
-    assert table[0][0] is None
+    assert table[0][0] is Hidden.SMALL
     assert_safe([[0, 10], [10, 10]], table)
 
 

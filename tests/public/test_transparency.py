@@ -11,6 +11,7 @@ from concerns.models import CaseStatistic
 from courses.models import Enrolment, EnrolmentStatus
 from lms.models import AuditEvent
 from public import transparency
+from public.suppression import Hidden
 from tests.courses.builders import build_course
 
 ZONE = ZoneInfo("Asia/Almaty")
@@ -59,14 +60,14 @@ def test_the_figures_never_show_a_group_below_the_minimum(client, db, reports):
     assert numbers and min(numbers) >= 5
     assert "fewer than 5" in html
     figures = transparency.published_figures(db.session, 5, ZONE, "en")[0]
-    shown = [v for row in figures.reports for v in row if v is not None]
+    shown = [v for row in figures.reports for v in row if not isinstance(v, Hidden)]
     assert min(shown) >= 5
     assert figures.reports[-1][-1] == 19  # 19 reports last year, the total is safe
     bribery = figures.reports[0]
     assert bribery[0] == 7 and bribery[-1] == 12
-    assert bribery[1] is None and bribery[3] is None  # 2 not substantiated, and 3 in progress hides with it
+    assert bribery[1] is Hidden.SMALL and bribery[3] is Hidden.SMALL  # 2 not substantiated, 3 in progress
     for line in [*figures.reports, *zip(*figures.reports, strict=True)]:
-        assert sum(v is None for v in line) != 1
+        assert sum(isinstance(v, Hidden) for v in line) != 1
     assert figures.median_first_answer == 5  # 19 cases: 3..9, 3..4, 3..5, 3..8, 3 → median 5
     assert figures.median_close is not None
 
@@ -133,12 +134,12 @@ def test_training_completion_per_faculty_hides_small_groups(client, db, make):
 
     figures = transparency.published_figures(db.session, 5, ZONE, "en")[0]
     rows = dict(figures.completion)
-    assert rows["Faculty of Arts"] == [None, None, None]
+    assert rows["Faculty of Arts"] == [Hidden.SMALL] * 3
     assert rows["Faculty of Medicine"] == [20, 10, 30]
     # The next smallest faculty hides too, or the total less the others would give the Arts' numbers.
-    assert rows["Faculty of Law"] == [None, None, None]
+    assert rows["Faculty of Law"] == [Hidden.WITHHELD] * 3
     assert rows[""] == [36, 17, 53]
     for name, row in figures.completion:
-        assert all(v is None or v >= 5 for v in row), name
+        assert all(isinstance(v, Hidden) or v >= 5 for v in row), name
     html = client.get("/transparency").get_data(as_text=True)
     assert "Faculty of Law" in html and min(shown_numbers(html)) >= 5
