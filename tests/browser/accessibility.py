@@ -26,7 +26,10 @@ function adalAxeRunOnce() {
         .filter(function (v) { return v.impact === "serious" || v.impact === "critical"; })
         .map(function (v) {
           return {id: v.id, impact: v.impact, help: v.help,
-                  targets: v.nodes.map(function (n) { return n.target.join(" "); })};
+                  nodes: v.nodes.map(function (n) {
+                    var why = n.any.concat(n.all, n.none).map(function (c) { return c.message; });
+                    return {target: n.target.join(" "), why: why.join("; ")};
+                  })};
         })
     };
   });
@@ -97,8 +100,8 @@ class AccessibilityWatch:
         if report.get("error"):
             self.found[("axe", "", url)] = f"axe could not run at {url}: {report['error']}"
         for violation in report["violations"]:
-            for target in violation["targets"]:
+            for node in violation["nodes"]:
                 self.found.setdefault(
-                    (violation["id"], target, url),
-                    f"{violation['id']} ({violation['impact']}) {target} at {url} [{lang}]: {violation['help']}",
+                    (violation["id"], node["target"], url),
+                    f"{violation['id']} ({violation['impact']}) {node['target']} at {url} [{lang}]: {node['why']}",
                 )

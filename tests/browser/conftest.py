@@ -80,7 +80,12 @@ def page(browser, live_server, db, axe_watch):
     """A fresh browser tab (new cookies) on the live server; ``page.goto('/login')`` works.
 
     When the test ends, a serious or critical axe-core violation on any page it visited fails it."""
-    context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        base_url=live_server,
+        locale="en-US",
+        viewport={"width": 1280, "height": 800},
+        reduced_motion="reduce",  # no colour transitions half-way when axe measures contrast
+    )
     context.set_default_timeout(10_000)
     tab = context.new_page()
     axe_watch.watch(context, tab)
