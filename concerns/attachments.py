@@ -62,8 +62,9 @@ def _clean_image(data: bytes) -> bytes:
             if image_format not in ("JPEG", "PNG"):
                 raise FileRefused("kind")
             image.load()
-            bare = Image.new(image.mode, image.size)
-            bare.paste(image)
+            pixels = image.convert("RGBA") if image.mode == "P" else image  # a palette would not be copied
+            bare = Image.new(pixels.mode, pixels.size)
+            bare.paste(pixels)
     except (UnidentifiedImageError, OSError) as error:
         raise FileRefused("unreadable") from error
     out = io.BytesIO()
