@@ -22,14 +22,11 @@ def name_markup(texts: dict | None, locale: str, fallback: str = "") -> Markup:
     text, shown = name_in(texts, locale, fallback)
     if shown == locale:
         return Markup("{}").format(text)
+    note = _("Not yet named in your language")
     return Markup(
-        '<span{}>{}</span> <span class="badge text-bg-light border name-fallback" title="{}">{}</span>'
-    ).format(
-        Markup(' lang="{}"').format(shown) if shown else "",
-        text,
-        _("Not yet named in your language"),
-        shown or "?",
-    )
+        '<span{}>{}</span> <span class="badge text-bg-light border name-fallback" title="{}">'
+        '<span class="visually-hidden">{}: </span>{}</span>'
+    ).format(Markup(' lang="{}"').format(shown) if shown else "", text, note, note, shown or "?")
 
 
 def names_from_fields(values: dict[str, str | None]) -> dict[str, str]:
