@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from public.suppression import Hidden, safe_median, suppress, with_margins
+from public.suppression import Hidden, determined, lines_of, safe_median, suppress, with_margins
 
 MINIMUM = 5
 
@@ -25,6 +25,8 @@ def assert_safe(cells, table):
                 assert value in (full[r][c], Hidden.WITHHELD), "a count is changed, or called small when it is not"
     for line in _lines(table):
         assert sum(isinstance(v, Hidden) for v in line) != 1, f"one hidden count in {line} is its total minus the rest"
+    hidden = {(r, c) for r, row in enumerate(table) for c, v in enumerate(row) if isinstance(v, Hidden)}
+    assert determined(lines_of(len(table), len(table[0])), hidden) == set(), "a chain of subtractions gives one back"
 
 
 def test_a_small_count_hides_a_second_one_in_its_row_and_column():
@@ -44,6 +46,25 @@ def test_a_lone_count_in_a_line_takes_the_total_with_it():
     assert table[1] == [Hidden.WITHHELD, Hidden.WITHHELD]  # 40, or 43 - 40 would give the 3 back
     assert table[2] == [43, 43]
     assert_safe(cells, table)
+
+
+#: Two blocks of small counts joined by one: every row and column has two hidden or none, yet the
+#: joining count is its row's total less block A's rows plus block A's columns.
+BRIDGED = [[1, 1, 50, 50], [1, 1, 1, 50], [50, 50, 1, 1], [50, 50, 1, 1]]
+BRIDGED_SMALL = {(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 2), (2, 3), (3, 2), (3, 3)}
+
+
+def test_a_count_worked_out_through_a_chain_of_rows_and_columns_is_found():
+    assert determined(lines_of(5, 5), BRIDGED_SMALL) == {(1, 2)}
+    assert determined(lines_of(5, 5), {(0, 0), (0, 1), (1, 0), (1, 1)}) == set()  # a rectangle: a range only
+    assert determined(lines_of(3, 3), {(0, 0)}) == {(0, 0)}
+
+
+def test_a_chain_of_subtractions_hides_one_more_count():
+    table = suppress(BRIDGED, MINIMUM)
+    assert {(r, c) for r, row in enumerate(table) for c, v in enumerate(row) if v is Hidden.SMALL} == BRIDGED_SMALL
+    assert any(v is Hidden.WITHHELD for row in table for v in row)
+    assert_safe(BRIDGED, table)
 
 
 def test_zero_is_below_the_minimum_too():
