@@ -8,9 +8,10 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the public pages, the office's editing pages, the visitors' landing page and document links."""
+    from lms.demo import add_demo_seeder
     from lms.models import Role
     from lms.navigation import add_nav_item, set_document_linker, set_visitors_page
-    from public import audit_words, models, office_views, views  # noqa: F401 (models: tables for Alembic)
+    from public import audit_words, demo, models, office_views, views  # noqa: F401 (models: tables for Alembic)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(office_views.bp)
@@ -21,3 +22,4 @@ def init_app(app: Flask) -> None:
         app, "public_office.index", _l("Public page"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True
     )
     audit_words.init_app(app)
+    add_demo_seeder(demo.seed_demo_documents)

@@ -1,6 +1,7 @@
 """Regulatory documents: PDFs only, versions kept in a visible history, public downloads, the code of
 ethics linked from the learner's attestation as in force the day they signed."""
 
+import subprocess
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from courses.models import Attestation, Enrolment
 from lms.models import AuditEvent
+from public import demo, documents
 from public.models import DocumentVersion, RegulatoryDocument
 from tests.courses.builders import build_course
 from tests.public.conftest import pdf
@@ -156,3 +158,16 @@ def test_a_course_without_a_document_has_no_link(client, auth, make, db):
     auth.login(learner)
     page = client.get(f"/learning/{enrolment.id}/modules/{course.modules[-1].id}").get_data(as_text=True)
     assert "document-full-text" not in page
+
+
+def test_the_demo_publishes_the_code_of_ethics_as_plain_pdfs(app, db):
+    demo.seed_demo_documents(db.session)
+    db.session.commit()
+    version = documents.find_document(db.session, "code-of-ethics").versions[0]
+    for locale in ("kk", "ru", "en"):
+        data = documents.pdf_path(app.config["ADAL_STORAGE_PATH"], version.files[locale]["sha256"]).read_bytes()
+        documents.check_pdf(data, 10 * 1024 * 1024)  # what an upload must pass
+        text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+        assert " ".join(demo.TITLE[locale].split()) in " ".join(text.split())
+    demo.seed_demo_documents(db.session)  # a second run adds nothing
+    assert len(db.session.scalars(select(DocumentVersion)).all()) == 1
