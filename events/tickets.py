@@ -45,13 +45,17 @@ def display_code(code: str) -> str:
 
 
 def qr_svg(code: str) -> str:
-    """The QR code of the ticket (it holds the code alone, which the door's scanner looks up)."""
-    return segno.make(code, error="m").svg_inline(scale=7, border=2, svgclass="segno ticket-qr")
+    """The QR code of the ticket (it holds the code alone, which the door's scanner looks up).
+
+    Always a full QR code: for eight characters ``segno.make`` would choose a Micro QR, which phone
+    cameras, BarcodeDetector and jsQR do not read.
+    """
+    return segno.make_qr(code, error="m").svg_inline(scale=7, border=2, svgclass="segno ticket-qr")
 
 
 def qr_png_data_uri(code: str) -> str:
     """The QR code as a PNG data URI, for e-mail clients that show no inline SVG."""
-    return segno.make(code, error="m").png_data_uri(scale=6, border=2)
+    return segno.make_qr(code, error="m").png_data_uri(scale=6, border=2)
 
 
 def new_ics_uid() -> str:

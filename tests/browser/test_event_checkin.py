@@ -12,6 +12,7 @@ from courses.progress import mark_lesson_read
 from events.models import Registration, RegistrationStatus
 from lms.database import as_utc, utcnow
 from lms.models import AuditEvent, Role
+from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
 from tests.browser.event_steps import PHONE
 from tests.browser.helpers import login
 from tests.courses.builders import enrol
@@ -85,3 +86,55 @@ def test_the_officer_checks_the_ticket_in_at_the_door_and_the_course_completes(p
 
     page.goto("/learning")
     assert page.locator(f'[data-enrolment="{enrolment.id}"][data-status="completed"]').count() == 1
+
+
+def _camera_file(path, code: str) -> str:
+    """A Y4M video of the ticket's QR code (as ``events.tickets`` draws it), for Chromium's fake camera."""
+    import segno
+
+    width, height, scale = 640, 480, 8
+    matrix = segno.make_qr(code, error="m").matrix
+    side = (len(matrix) + 8) * scale  # with a quiet zone of four modules
+    left, top = (width - side) // 2, (height - side) // 2
+    luma = bytearray([235]) * (width * height)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                for dy in range(scale):
+                    start = (top + (y + 4) * scale + dy) * width + left + (x + 4) * scale
+                    luma[start : start + scale] = bytes([16]) * scale
+    chroma = bytes([128]) * (width * height // 4)
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(10):
+            video.write(b"FRAME\n" + bytes(luma) + chroma + chroma)
+    return str(path)
+
+
+def test_the_phones_camera_reads_the_ticket_qr_code(browser, live_server, make, db, tmp_path):
+    officer = make.user(roles=[Role.OFFICER], locale="en")
+    session = make_event(db.session, starts_in=timedelta(minutes=10)).sessions[0]
+    registration = ticket(db.session, session, make.user(full_name="Camera Seen"))
+    camera = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            *LAUNCH_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={_camera_file(tmp_path / 'ticket.y4m', registration.ticket_code)}",
+        ],
+    )
+    try:
+        door = camera.new_context(base_url=live_server, locale="en-US", viewport=PHONE, permissions=["camera"])
+        door.set_default_timeout(15_000)
+        phone = door.new_page()
+        login(phone, officer.email)
+        phone.goto(f"/office/events/sessions/{session.id}/check-in")
+        phone.click("#checkin-camera")
+        phone.wait_for_selector("#checkin-status.alert-success")
+        assert "Camera Seen is checked in." in phone.inner_text("#checkin-status")
+    finally:
+        camera.close()
+    db.session.expire_all()
+    assert db.session.get(Registration, registration.id).status == RegistrationStatus.ATTENDED
