@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from events.links import absolute_url
 from events.models import Event, EventSession, Registration, RegistrationStatus
-from events.tickets import display_code, ics_attachment, qr_png_data_uri, session_calendar
+from events.tickets import display_code, ics_attachment, qr_attachment, qr_png_data_uri, session_calendar
 from lms.outbox import enqueue_email
 
 CATEGORY = "events"
@@ -70,7 +70,7 @@ def send_ticket(session: Session, registration: Registration, reason: TicketReas
         "event_ticket",
         key,
         category=CATEGORY,
-        attachments=_invitation(registration, "REQUEST"),
+        attachments=[*_invitation(registration, "REQUEST"), qr_attachment(registration.ticket_code)],
         headline=HEADLINES[reason],
         qr=qr_png_data_uri(registration.ticket_code),
         **_context(registration),

@@ -8,6 +8,7 @@ about 1.5 × 10^11 codes: guessing a valid one is hopeless, and a clash is simpl
 from __future__ import annotations
 
 import base64
+import io
 import secrets
 from datetime import timedelta
 
@@ -56,6 +57,17 @@ def qr_svg(code: str) -> str:
 def qr_png_data_uri(code: str) -> str:
     """The QR code as a PNG data URI, for e-mail clients that show no inline SVG."""
     return segno.make_qr(code, error="m").png_data_uri(scale=6, border=2)
+
+
+def qr_attachment(code: str) -> dict:
+    """The QR code as an attached PNG, for e-mail clients that hide images inside the message."""
+    buffer = io.BytesIO()
+    segno.make_qr(code, error="m").save(buffer, kind="png", scale=8, border=2)
+    return {
+        "filename": "ticket-qr.png",
+        "content_type": "image/png",
+        "data": base64.b64encode(buffer.getvalue()).decode(),
+    }
 
 
 def new_ics_uid() -> str:

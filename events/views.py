@@ -24,6 +24,11 @@ def _signed_in():
     """Every attendee page needs a signed-in person."""
 
 
+def _signed_in_person() -> str:
+    """Rate-limit key: the person, not the address (a campus shares one address at registration time)."""
+    return f"events:{current_user.id}"
+
+
 @bp.context_processor
 def labels():
     return {
@@ -100,7 +105,7 @@ def _session_of(event: Event, session_id: int) -> EventSession:
 
 
 @bp.route("/<int:event_id>/sessions/<int:session_id>/register", methods=["POST"])
-@limiter.limit("30 per minute")
+@limiter.limit("30 per minute", key_func=_signed_in_person)
 def register(event_id: int, session_id: int):
     """Take a place (or a place on the waiting list); the ticket comes by e-mail."""
     event = _visible_event_or_404(event_id)
@@ -122,7 +127,7 @@ def register(event_id: int, session_id: int):
 
 
 @bp.route("/<int:event_id>/sessions/<int:session_id>/cancel", methods=["POST"])
-@limiter.limit("30 per minute")
+@limiter.limit("30 per minute", key_func=_signed_in_person)
 def cancel(event_id: int, session_id: int):
     """Give my place back (or leave the waiting list); the next person in line moves up."""
     event = _visible_event_or_404(event_id)

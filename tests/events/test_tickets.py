@@ -50,6 +50,8 @@ def test_moved_and_cancelled_sessions_update_every_calendar_with_the_same_uid(cl
     code = registering.registration_of(db.session, event_session.id, people[1].id).ticket_code
     assert display_code(code) in text and "Семинар о честности" in ticket["Subject"]
     assert 'src="data:image/png;base64,' in ticket.get_body(("html",)).get_content()
+    qr = next(part for part in ticket.walk() if part.get_content_type() == "image/png")
+    assert qr.get_filename() == "ticket-qr.png" and qr.get_payload(decode=True).startswith(b"\x89PNG")
     invite = calendar_of(ticket)
     assert invite["METHOD"] == "REQUEST"
     first = _vevent(invite)
