@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from courses.audience import describe_rule
+from courses.audience import count_audience, describe_rule
 from events import editing
 from events.forms import (
     EVENT_STATUS_LABELS,
@@ -23,7 +23,7 @@ from events.forms import (
     EventForm,
     SessionForm,
 )
-from events.models import Event, EventSession, EventStatus, Registration
+from events.models import HOLDS_PLACE, Event, EventSession, EventStatus, Registration
 from lms import audit
 from lms.extensions import db
 from lms.i18n import current_locale
@@ -134,7 +134,24 @@ def show(event_id: int):
     event = db.get_or_404(Event, event_id)
     counts = status_counts([s.id for s in event.sessions])
     audience = describe_rule(event.audience, current_locale())
-    return render_template("events/office_show.html", event=event, counts=counts, audience=audience, form=ActionForm())
+    return render_template(
+        "events/office_show.html",
+        event=event,
+        counts=counts,
+        audience=audience,
+        audience_size=count_audience(db.session, event.audience),
+        people_registered=registered_people(event),
+        form=ActionForm(),
+    )
+
+
+def registered_people(event: Event) -> int:
+    """How many people hold a place in any session of the event (each counted once)."""
+    return db.session.scalar(
+        select(func.count(func.distinct(Registration.user_id))).where(
+            Registration.session_id.in_([s.id for s in event.sessions]), Registration.status.in_(HOLDS_PLACE)
+        )
+    )
 
 
 @bp.route("/<int:event_id>/publish", methods=["POST"])

@@ -76,6 +76,8 @@ def test_the_registrations_list_shows_every_status(client, officer, db, make):
     for person in (first, second):
         registering.register(db.session, event_session, person, utcnow())
         db.session.commit()
+    show = client.get(f"/office/events/{event.id}").get_data(as_text=True)
+    assert "1 of 3 people have a place" in show  # the audience is everyone: the officer and the two learners
     page = client.get(f"/office/events/{event.id}/sessions/{event_session.id}/registrations").get_data(as_text=True)
     assert "Aigerim Nurlanovna" in page and "Daniyar Bekov" in page
     assert 'data-status="registered"' in page and 'data-status="waiting"' in page
