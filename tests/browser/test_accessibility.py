@@ -200,3 +200,20 @@ def test_a_wide_table_on_a_phone_says_it_scrolls(page, db, make):
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(box).not_to_have_class(re.compile(r"\bscrolls\b"))
     expect(page.locator(".scroll-hint")).to_have_count(0)
+
+
+def test_the_watch_reports_what_axe_finds_with_the_page_and_why(page, axe_watch, live_server):
+    """The hook itself: a page with an unlabelled image and grey-on-grey text is reported, then forgiven here."""
+    bad = (
+        '<!doctype html><html lang="kk"><head><title>probe</title></head><body><main>'
+        '<img src="data:,"><p style="color:#999;background:#aaa">Оқу</p></main></body></html>'
+    )
+    page.route(f"{live_server}/axe-probe", lambda route: route.fulfill(body=bad, content_type="text/html"))
+    page.goto("/axe-probe")
+    axe_watch.check_now(page)
+    rules = {key[0] for key in axe_watch.found}
+    assert {"image-alt", "color-contrast"} <= rules
+    assert all(key[2].endswith("/axe-probe") for key in axe_watch.found)
+    assert "contrast of" in axe_watch.report() and "[kk]" in axe_watch.report()
+    page.goto("about:blank")
+    axe_watch.found.clear()  # expected here; any other test fails on them
