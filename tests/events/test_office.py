@@ -1,6 +1,7 @@
 """The office's event pages: create an event and its sessions in Almaty time, publish, see registrations."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -121,3 +122,20 @@ def test_learner_sees_the_events_of_their_audience_registers_and_cancels(client,
     client.post(f"/events/{mine.id}/sessions/{session_id}/cancel")
     db.session.expire_all()
     assert registering.registration_of(db.session, session_id, learner.id).status == "cancelled"
+
+
+def test_more_places_move_the_waiting_list_up_at_once(client, officer, db, make):
+    event = make_event(db.session, capacity=1)
+    event_session = event.sessions[0]
+    first, second = make.user(), make.user()
+    for person in (first, second):
+        registering.register(db.session, event_session, person, utcnow())
+        db.session.commit()
+    starts = event_session.starts_at.astimezone(ZoneInfo("Asia/Almaty")).strftime("%Y-%m-%dT%H:%M")
+    client.post(
+        f"/office/events/{event.id}/sessions/{event_session.id}",
+        data={"starts_at": starts, "duration_minutes": "90", "room": event_session.room, "capacity": "2"},
+    )
+    db.session.expire_all()
+    assert registering.registration_of(db.session, event_session.id, second.id).status == "registered"
+    assert db.session.get(EventSession, event_session.id).ics_sequence == 0  # same time and place: no update
