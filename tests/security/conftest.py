@@ -165,19 +165,20 @@ def _event(session) -> dict:
 
 def _reported_case(session, make) -> dict:
     """A reported case with a file and an identity request waiting: real objects behind the case URLs."""
+    from sqlalchemy import select
+
     from concerns import identity
     from concerns.attachments import CleanFile
-    from concerns.models import Case, CaseFile
+    from concerns.models import Case
     from concerns.reporting import Report, file_report
 
     report = Report(category="bribery", what="Security world case", name="Named Reporter")
     receipt = file_report(session, report, [CleanFile("note.txt", "text/plain", b"note")])
-    case = session.query(Case).filter_by(number=receipt.number).one()
+    case = session.scalar(select(Case).where(Case.number == receipt.number))
     handler = make.user(roles=[Role.CASE_HANDLER])
     request = identity.request_identity(session, case, handler, "needed to interview")
     session.commit()
-    file_id = session.query(CaseFile.id).filter_by(case_id=case.id).scalar()
-    return {"number": case.number, "file_id": file_id, "request_id": request.id}
+    return {"number": case.number, "file_id": case.files[0].id, "request_id": request.id}
 
 
 def _public_document(app, session) -> dict:
