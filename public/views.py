@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 
 from concerns.forms import CATEGORY_LABELS
-from courses.content import render_markdown
 from lms.database import localized, utcnow
 from lms.extensions import db, limiter
 from lms.i18n import current_locale
@@ -33,7 +32,7 @@ def about():
     return render_template(
         "public/about.html",
         methods=shown,
-        method_html={m.key: render_markdown(localized(m.body, current_locale())[0]) for m in shown},
+        method_html={m.key: methods.method_html(localized(m.body, current_locale())[0]) for m in shown},
         documents=[(doc, version) for doc, version in kept if version is not None],
         has_figures=bool(transparency.figures_enabled(db.session) and transparency.finished_years(db.session, _zone())),
     )

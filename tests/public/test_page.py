@@ -61,13 +61,17 @@ def test_the_office_rewrites_a_method_as_sanitized_markdown(client, auth, make, 
     auth.login(officer)
     form = {f"{name}_{loc}": f"{name} {loc}" for name in ("title", "body") for loc in ("kk", "ru", "en")}
     form["title_en"] = "Open rules"
-    form["body_en"] = "Criteria are **published**.<script>alert(1)</script> [x](javascript:alert(1))"
+    form["body_en"] = (
+        "Criteria are **published**.<script>alert(1)</script> [x](javascript:alert(1))\n\n"
+        "![tracker](https://tracker.example/pixel.png)\n\nhttps://www.youtube.com/watch?v=dQw4w9WgXcQ\n"
+    )
     response = client.post("/office/public/methods/transparency", data=form)
     assert response.status_code == 302
     html = client.get("/about").get_data(as_text=True)
     block = html.split('id="method-transparency"')[1].split("</li>")[0]
     assert "Open rules" in block and "<strong>published</strong>" in block
     assert "<script>alert" not in block and 'href="javascript' not in block
+    assert "<img" not in block and "<iframe" not in block and "tracker.example" not in block  # nothing from elsewhere
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "public.method"))
     assert event.actor_id == officer.id and event.details == {"method": "Open rules"}
     assert client.get("/office/public/methods/no-such-method").status_code == 404
