@@ -171,3 +171,13 @@ def test_the_demo_publishes_the_code_of_ethics_as_plain_pdfs(app, db):
         assert " ".join(demo.TITLE[locale].split()) in " ".join(text.split())
     demo.seed_demo_documents(db.session)  # a second run adds nothing
     assert len(db.session.scalars(select(DocumentVersion)).all()) == 1
+
+
+def test_the_audit_log_tells_uploads_in_words(client, auth, officer, upload, db):
+    auth.login(officer)
+    upload(number="1-OD")
+    document = db.session.scalar(select(RegulatoryDocument))
+    upload(document_id=document.id, number="2-OD", approved_on="2025-06-01")
+    page = client.get("/office/audit/").get_data(as_text=True)
+    assert "added the regulatory document" in page and "uploaded version 2-OD of the regulatory document" in page
+    assert 'href="/documents/code-of-ethics"' in page
