@@ -116,7 +116,7 @@ def report_counts(session: Session, years: list[int]) -> dict[int, list[list[int
     )
     for year, category, outcome, count in rows:
         row = CATEGORIES.index(category) if category in CATEGORIES else CATEGORIES.index(Category.OTHER)
-        column = OUTCOMES.index(outcome or IN_PROGRESS) if (outcome or IN_PROGRESS) in OUTCOMES else -1
+        column = OUTCOMES.index(outcome if outcome in OUTCOMES else IN_PROGRESS)  # no outcome yet: in progress
         grid[year][row][column] += count
     return grid
 
