@@ -21,6 +21,8 @@ from lms.scheduler import register_job
 
 DAY_BEFORE = timedelta(hours=24)
 HOUR_BEFORE = timedelta(hours=1)
+#: The thank-you waits this long after the end, so check-ins a phone sends late still count.
+THANKS_AFTER = timedelta(hours=1)
 #: Sessions that ended longer ago than this get no thank-you (e.g. the first run after an outage).
 THANKS_WITHIN = timedelta(days=2)
 
@@ -90,7 +92,10 @@ def send_reminders(session: Session, now: datetime) -> int:
 
 
 def send_thanks(session: Session, now: datetime) -> int:
-    """Thank the people who came, and ask for feedback, after the session ended."""
+    """An hour after a session, thank the people who came (asking for feedback); the others are no-shows.
+
+    A check-in that arrives even later still turns a no-show into attended (``events.checkin``).
+    """
     sent = 0
     candidates = session.scalars(
         select(EventSession).where(
@@ -101,11 +106,13 @@ def send_thanks(session: Session, now: datetime) -> int:
         )
     ).all()
     for event_session in candidates:
-        if not (now - THANKS_WITHIN < event_session.ends_at <= now):
+        if not (now - THANKS_WITHIN < event_session.ends_at + THANKS_AFTER <= now):
             continue
         for registration in _registered(session, event_session, RegistrationStatus.ATTENDED):
             notices.send_thanks(session, registration)
             sent += 1
+        for registration in _registered(session, event_session, RegistrationStatus.REGISTERED):
+            registration.status = RegistrationStatus.NO_SHOW
         event_session.thanked_at = now
     return sent
 
