@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         ("event.create", _l("%(actor)s created the event %(target)s")),
         ("event.edit", _l("%(actor)s edited the event %(target)s")),
         ("event.publish", _l("%(actor)s published the event %(target)s")),
+        ("event.cancel", _l("%(actor)s cancelled the event %(target)s, telling %(people)s people")),
         ("event.session", _l("%(actor)s saved a session of the event %(target)s")),
         (
             "event.session_cancel",

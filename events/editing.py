@@ -142,6 +142,13 @@ def cancel_session(session: Session, event_session: EventSession) -> int:
     return notices.send_session_cancelled(session, event_session)
 
 
+def cancel_event(session: Session, event: Event) -> int:
+    """Call the whole event off: each session still scheduled is cancelled and its people told."""
+    told = sum(cancel_session(session, s) for s in event.sessions if s.status == SessionStatus.SCHEDULED)
+    event.status = EventStatus.CANCELLED
+    return told
+
+
 def _copy_session_form(event_session: EventSession, form: SessionForm, tz: ZoneInfo) -> None:
     event_session.starts_at = to_utc(form.starts_at.data, tz)
     event_session.duration_minutes = form.duration_minutes.data

@@ -171,6 +171,20 @@ def publish(event_id: int):
     return redirect(url_for("events_office.show", event_id=event.id))
 
 
+@bp.route("/<int:event_id>/cancel", methods=["POST"])
+@require_role(*OFFICE)
+def cancel(event_id: int):
+    """Call the whole event off; everyone registered or waiting is told, calendars drop its sessions."""
+    event = db.get_or_404(Event, event_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    told = editing.cancel_event(db.session, event)
+    audit.record(db.session, "event.cancel", event, details={"people": told})
+    db.session.commit()
+    flash(_("The event is cancelled; everyone registered or waiting is told."), "success")
+    return redirect(url_for("events_office.show", event_id=event.id))
+
+
 @bp.route("/<int:event_id>/sessions/new", methods=["GET", "POST"], defaults={"session_id": None})
 @bp.route("/<int:event_id>/sessions/<int:session_id>", methods=["GET", "POST"])
 @require_role(*OFFICE)

@@ -10,7 +10,7 @@ from events import registration as registering
 from events.models import Event, EventSession
 from lms.database import utcnow
 from lms.models import AuditEvent, Role
-from tests.events.helpers import make_event
+from tests.events.helpers import make_event, outbox_to
 
 
 @pytest.fixture
@@ -139,3 +139,17 @@ def test_more_places_move_the_waiting_list_up_at_once(client, officer, db, make)
     db.session.expire_all()
     assert registering.registration_of(db.session, event_session.id, second.id).status == "registered"
     assert db.session.get(EventSession, event_session.id).ics_sequence == 0  # same time and place: no update
+
+
+def test_cancelling_the_event_cancels_every_session_and_tells_everyone(client, officer, db, make):
+    event = make_event(db.session, capacity=1, sessions=2)
+    first, second = make.user(), make.user()
+    for person in (first, second):
+        registering.register(db.session, event.sessions[0], person, utcnow())
+        db.session.commit()
+    client.post(f"/office/events/{event.id}/cancel")
+    db.session.expire_all()
+    event = db.session.get(Event, event.id)
+    assert event.status == "cancelled" and {s.status for s in event.sessions} == {"cancelled"}
+    for person in (first, second):
+        assert outbox_to(db.session, person.email)[-1].subject == "Cancelled: Integrity seminar"

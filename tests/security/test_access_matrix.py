@@ -188,6 +188,7 @@ MATRIX = {
     "GET /office/events/<int:event_id>/edit": OFFICE_WIDE,
     "POST /office/events/<int:event_id>/edit": OFFICE_WIDE,
     "POST /office/events/<int:event_id>/publish": OFFICE_WIDE,
+    "POST /office/events/<int:event_id>/cancel": OFFICE_WIDE,
     "GET /office/events/<int:event_id>/sessions/new": OFFICE_WIDE,
     "POST /office/events/<int:event_id>/sessions/new": OFFICE_WIDE,
     "GET /office/events/<int:event_id>/sessions/<int:session_id>": OFFICE_WIDE,
@@ -263,6 +264,7 @@ LAST = (
     "POST /office/certificates/<int:cert_id>/revoke",
     "POST /office/people/<int:user_id>/active",
     "POST /office/events/<int:event_id>/sessions/<int:session_id>/cancel",  # events (issue 14)
+    "POST /office/events/<int:event_id>/cancel",
     "POST /logout",
     "POST /logout/everywhere",
 )
