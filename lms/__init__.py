@@ -65,7 +65,7 @@ def register_blueprints(app: Flask) -> None:
     import concerns
     import courses
     import dashboard
-    import public
+    import public_page
     from lms import audit_views, health, mailbox_views, people_views, two_factor_views, unit_views, views
     from lms.models import Role
     from lms.navigation import add_nav_item
@@ -83,7 +83,7 @@ def register_blueprints(app: Flask) -> None:
     mailbox_views.init_app(app)
     two_factor_views.init_app(app)  # the code after the password, enrolment, the administrator's reset
     health.init_app(app)  # /healthz, /readyz, /metrics and the office's system status
-    public.init_app(app)  # the page visitors see at / and /about, regulatory documents, transparency figures
+    public_page.init_app(app)  # the page visitors see at / and /about, regulatory documents, transparency figures
     concerns.init_app(app)  # /report (no sign-in, nothing recorded about the reporter) and the case handlers' /cases
     import events  # issue 14: seminars and events
 

@@ -11,7 +11,7 @@ def init_app(app: Flask) -> None:
     from lms.demo import add_demo_seeder
     from lms.models import Role
     from lms.navigation import add_nav_item, set_document_linker, set_visitors_page
-    from public import audit_words, demo, models, office_views, views  # noqa: F401 (models: tables for Alembic)
+    from public_page import audit_words, demo, models, office_views, views  # noqa: F401 (models: tables for Alembic)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(office_views.bp)

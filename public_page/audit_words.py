@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.audit import Piece, add_action_group, add_sentence, add_target
-from public.models import RegulatoryDocument
+from public_page.models import RegulatoryDocument
 
 
 def init_app(app: Flask) -> None:

@@ -14,8 +14,8 @@ from courses.content import render_markdown
 from lms.config import LOCALES
 from lms.database import utcnow
 from lms.pdf import render_pdf
-from public.documents import add_version, create_document
-from public.models import RegulatoryDocument
+from public_page.documents import add_version, create_document
+from public_page.models import RegulatoryDocument
 
 PACK = Path(__file__).resolve().parent.parent / "courses" / "packs" / "code-of-ethics"
 TITLE = {

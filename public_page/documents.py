@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from public.models import DocumentVersion, RegulatoryDocument
+from public_page.models import DocumentVersion, RegulatoryDocument
 
 #: A document's key: lower-case letters, digits and hyphens, as in a URL.
 KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")

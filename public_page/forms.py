@@ -7,7 +7,7 @@ from wtforms import BooleanField, DateField, StringField, SubmitField, TextAreaF
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from lms.config import LOCALES
-from public.documents import KEY_PATTERN
+from public_page.documents import KEY_PATTERN
 
 
 class _PerLanguage:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.database import utcnow
-from public.models import MethodText
+from public_page.models import MethodText
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from lms.config import LOCALES
 from lms.extensions import db
 from lms.models import Role
 from lms.permissions import require_role, university_wide
-from public import documents, methods, transparency
-from public.forms import DocumentForm, FiguresForm, MethodForm, VersionForm
-from public.models import RegulatoryDocument
+from public_page import documents, methods, transparency
+from public_page.forms import DocumentForm, FiguresForm, MethodForm, VersionForm
+from public_page.models import RegulatoryDocument
 
 bp = Blueprint("public_office", __name__, url_prefix="/office/public")
 
@@ -27,7 +27,7 @@ def _office_only():
 def index():
     """What the public page shows, with the office's ways to change it."""
     return render_template(
-        "public/office_index.html",
+        "public_page/office_index.html",
         methods=methods.current_methods(db.session),
         documents=documents.all_documents(db.session),
         figures_form=FiguresForm(show=transparency.figures_enabled(db.session)),
@@ -49,7 +49,7 @@ def edit_method(method_key: str):
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("public_office.index"))
-    return render_template("public/office_method.html", form=form, method=shown)
+    return render_template("public_page/office_method.html", form=form, method=shown)
 
 
 @bp.route("/documents/new", methods=["GET", "POST"])
@@ -66,7 +66,7 @@ def new_document():
             db.session.commit()
             flash(_("The document is published."), "success")
             return redirect(url_for("public_office.index"))
-    return render_template("public/office_version.html", form=form, document=None)
+    return render_template("public_page/office_version.html", form=form, document=None)
 
 
 @bp.route("/documents/<int:document_id>/versions/new", methods=["GET", "POST"])
@@ -80,7 +80,7 @@ def new_version(document_id: int):
         db.session.commit()
         flash(_("The new version is published; the earlier ones stay in the history."), "success")
         return redirect(url_for("public_office.index"))
-    return render_template("public/office_version.html", form=form, document=document)
+    return render_template("public_page/office_version.html", form=form, document=document)
 
 
 @bp.route("/figures", methods=["POST"])

@@ -30,7 +30,7 @@ from dashboard.figures import (
 )
 from lms.database import localized, utcnow
 from lms.models import Setting
-from public.suppression import Hidden, safe_median, suppress
+from public_page.suppression import Hidden, safe_median, suppress
 
 SETTING = "public.figures"
 #: How many finished years the page shows, newest first.

@@ -9,8 +9,8 @@ from concerns.forms import CATEGORY_LABELS
 from lms.database import localized, utcnow
 from lms.extensions import db, limiter
 from lms.i18n import current_locale
-from public import documents, methods, transparency
-from public.models import DocumentVersion
+from public_page import documents, methods, transparency
+from public_page.models import DocumentVersion
 
 bp = Blueprint("public", __name__)
 
@@ -30,7 +30,7 @@ def about():
     kept = [(doc, documents.version_in_force(doc, today)) for doc in documents.all_documents(db.session)]
     shown = methods.current_methods(db.session)
     return render_template(
-        "public/about.html",
+        "public_page/about.html",
         methods=shown,
         method_html={m.key: methods.method_html(localized(m.body, current_locale())[0]) for m in shown},
         documents=[(doc, version) for doc, version in kept if version is not None],
@@ -46,7 +46,7 @@ def figures():
     if not shown:
         abort(404)
     return render_template(
-        "public/transparency.html",
+        "public_page/transparency.html",
         years=shown,
         minimum=minimum,
         categories=[CATEGORY_LABELS[c] for c in transparency.CATEGORIES],
@@ -66,7 +66,7 @@ def document(document_key: str):
         abort(400)
     version = documents.version_in_force(found, day or _today())
     return render_template(
-        "public/document.html", document=found, version=version, day=day, history=documents.history(found)
+        "public_page/document.html", document=found, version=version, day=day, history=documents.history(found)
     )
 
 

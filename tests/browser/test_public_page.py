@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from public import documents
-from tests.public.conftest import pdf
+from public_page import documents
+from tests.public_page.conftest import pdf
 
 pytestmark = pytest.mark.browser
 

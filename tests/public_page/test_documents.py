@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from courses.models import Attestation, Enrolment
 from lms.models import AuditEvent
-from public import demo, documents
-from public.models import DocumentVersion, RegulatoryDocument
+from public_page import demo, documents
+from public_page.models import DocumentVersion, RegulatoryDocument
 from tests.courses.builders import build_course
-from tests.public.conftest import pdf
+from tests.public_page.conftest import pdf
 
 
 def test_the_office_uploads_a_document_that_anyone_can_download(client, auth, officer, upload, db):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from lms.models import AuditEvent, Role, UserRole
 from lms.office_settings import DEFAULT_CONTACTS, save_office_contacts
-from public.methods import METHODS
+from public_page.methods import METHODS
 
 
 def test_visitors_see_the_public_page_in_kazakh_at_the_root(app, db, monkeypatch):

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from public.suppression import Hidden, determined, lines_of, safe_median, suppress, with_margins
+from public_page.suppression import Hidden, determined, lines_of, safe_median, suppress, with_margins
 
 MINIMUM = 5
 

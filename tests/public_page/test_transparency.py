@@ -10,8 +10,8 @@ from sqlalchemy import select
 from concerns.models import CaseStatistic
 from courses.models import Enrolment, EnrolmentStatus
 from lms.models import AuditEvent
-from public import transparency
-from public.suppression import Hidden
+from public_page import transparency
+from public_page.suppression import Hidden
 from tests.courses.builders import build_course
 
 ZONE = ZoneInfo("Asia/Almaty")

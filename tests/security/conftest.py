@@ -184,8 +184,8 @@ def _reported_case(session, make) -> dict:
 def _public_document(app, session) -> dict:
     """A regulatory document with a Kazakh PDF, and a report of last year for the transparency figures."""
     from concerns.models import CaseStatistic
-    from public import documents
-    from tests.public.conftest import pdf
+    from public_page import documents
+    from tests.public_page.conftest import pdf
 
     document = documents.create_document(session, "security-policy")
     version = documents.add_version(
