@@ -35,7 +35,7 @@ translations: $(BIN)/.installed
 
 # Refresh the catalogues after changing user-facing strings.
 extract: $(BIN)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot lms courses campaigns dashboard templates
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot lms courses campaigns dashboard concerns public_page events templates
 	$(BIN)/pybabel -q update -N -i translations/messages.pot -d translations
 
 lint: $(BIN)/.installed-dev
