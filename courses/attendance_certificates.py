@@ -6,19 +6,17 @@ has a certificate text; courses keep the event's title as it was, not a link to 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courses.certificate_codes import new_short_code
 from courses.certificates import (
     CertificateFacts,
-    _insert_ignoring_duplicates,
     layout_setting,
-    new_code,
     render_certificate_pdf,
+    store_certificate,
+    unused_short_code,
 )
 from courses.models import Certificate
 from lms import audit
@@ -41,7 +39,7 @@ def issue_attendance_certificate(
     if existing is not None:
         return existing
     facts = CertificateFacts(
-        code=new_short_code(),
+        code=unused_short_code(session),
         holder_name=user.full_name,
         score=None,
         locale=user.locale or "kk",
@@ -50,24 +48,8 @@ def issue_attendance_certificate(
         expires_at=None,
     )
     pdf = render_certificate_pdf(session, facts, None, attended={"title": title, "text": text})
-    _insert_ignoring_duplicates(
-        session,
-        {
-            "code": new_code(),
-            "short_code": facts.code,
-            "registration_id": registration_id,
-            "event_title": title,
-            "user_id": user.id,
-            "holder_name": facts.holder_name,
-            "score": None,
-            "locale": facts.locale,
-            "layout": facts.layout,
-            "issued_at": facts.issued_at,
-            "expires_at": None,
-            "pdf": pdf,
-            "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
-        },
-        key="registration_id",
+    store_certificate(
+        session, facts, pdf, "registration_id", registration_id=registration_id, event_title=title, user_id=user.id
     )
     cert = attendance_certificate(session, registration_id)
     if cert.short_code == facts.code:

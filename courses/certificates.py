@@ -182,13 +182,13 @@ def _attendance_words(lang: str, attended: dict) -> dict:
         }
 
 
-def _facts_for(enrolment: Enrolment, layout: str) -> CertificateFacts:
+def _facts_for(session: Session, enrolment: Enrolment, layout: str) -> CertificateFacts:
     issued = as_utc(enrolment.completed_at) or utcnow()
     expires = as_utc(enrolment.valid_until)
     if expires is None and enrolment.course.validity_months:
         expires = add_months(issued, enrolment.course.validity_months)
     return CertificateFacts(
-        code=new_short_code(),
+        code=unused_short_code(session),
         holder_name=enrolment.user.full_name,
         score=enrolment.score,
         locale=enrolment.user.locale or "kk",
@@ -198,8 +198,32 @@ def _facts_for(enrolment: Enrolment, layout: str) -> CertificateFacts:
     )
 
 
-def _insert_ignoring_duplicates(session: Session, values: dict, key: str = "enrolment_id") -> None:
-    """INSERT … ON CONFLICT (``key``) DO NOTHING: a second issue for the same enrolment (registration) loses."""
+def unused_short_code(session: Session) -> str:
+    """A fresh short code no certificate has (50 bits make a repeat rare, not impossible)."""
+    while True:
+        code = new_short_code()
+        if session.scalar(select(Certificate.id).where(Certificate.short_code == code)) is None:
+            return code
+
+
+def store_certificate(session: Session, facts: CertificateFacts, pdf: bytes, key: str, **owner) -> None:
+    """INSERT … ON CONFLICT (``key``) DO NOTHING: a second issue for the same enrolment (registration) loses.
+
+    ``owner`` names what the certificate is for: the enrolment, or the registration and event title.
+    """
+    values = {
+        "code": new_code(),
+        "short_code": facts.code,
+        "holder_name": facts.holder_name,
+        "score": facts.score,
+        "locale": facts.locale,
+        "layout": facts.layout,
+        "issued_at": facts.issued_at,
+        "expires_at": facts.expires_at,
+        "pdf": pdf,
+        "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+        **owner,
+    }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Certificate).values(**values).on_conflict_do_nothing(index_elements=[key])
     session.execute(statement)
@@ -219,25 +243,16 @@ def issue_certificate(session: Session, enrolment: Enrolment) -> Certificate:
     existing = certificate_of(session, enrolment.id)
     if existing is not None:
         return existing
-    facts = _facts_for(enrolment, layout_setting(session))
+    facts = _facts_for(session, enrolment, layout_setting(session))
     pdf = render_certificate_pdf(session, facts, enrolment.course)
-    _insert_ignoring_duplicates(
+    store_certificate(
         session,
-        {
-            "code": new_code(),
-            "short_code": facts.code,
-            "enrolment_id": enrolment.id,
-            "user_id": enrolment.user_id,
-            "course_id": enrolment.course_id,
-            "holder_name": facts.holder_name,
-            "score": facts.score,
-            "locale": facts.locale,
-            "layout": facts.layout,
-            "issued_at": facts.issued_at,
-            "expires_at": facts.expires_at,
-            "pdf": pdf,
-            "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
-        },
+        facts,
+        pdf,
+        "enrolment_id",
+        enrolment_id=enrolment.id,
+        user_id=enrolment.user_id,
+        course_id=enrolment.course_id,
     )
     cert = certificate_of(session, enrolment.id)
     if cert.short_code == facts.code:

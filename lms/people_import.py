@@ -93,6 +93,9 @@ LANGUAGE_ALIASES = {
 }  # fmt: skip
 
 EMAIL_RE = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+$")
+#: What Excel writes for Қ, Ғ, Ұ… saving as Windows-1251: a "?" touching a letter ("?уаныш?лы");
+#: a "?" among punctuation (a URL in a hostile formula) is left to the formula guard.
+LOST_LETTER = re.compile(r"(?<=[^\W\d_])\?|\?(?=[^\W\d_])")
 MAX_LENGTHS = {"email": 254, "full_name": 200, "group": 64, "position": 128}
 XLSX_MAGIC = b"PK\x03\x04"
 #: The most data rows and columns a file may have: the office's real files are tens of thousands of rows.
@@ -414,7 +417,7 @@ def _parse_row(number, cells, columns, units, allowed_paths) -> PlannedRow:
     for name, value in (("full_name", row.full_name), ("group", group), ("position", position)):
         if len(value) > MAX_LENGTHS[name]:
             reasons.append(("too_long", {"column": name, "limit": MAX_LENGTHS[name]}))
-        if "?" in value and name != "group":  # what Excel writes for Қ, Ғ, Ұ… saving as Windows-1251
+        if name != "group" and LOST_LETTER.search(value):
             reasons.append(("lost_letters", {"value": value}))
     row.values = {
         "full_name": row.full_name,
