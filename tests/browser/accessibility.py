@@ -1,11 +1,12 @@
 """axe-core checks every page a browser test visits; serious and critical violations fail the test.
 
-axe comes inside axe-playwright-python (nothing is fetched). It is added to every document of the
-test's browser context and runs in the page when the page has loaded; the page reports back
+axe comes inside axe-playwright-python (nothing is fetched). It is added to every document of each
+browser context a test opens (the ``page`` fixture's and any the test makes with
+``browser.new_context``) and runs in the page when the page has loaded; the page reports back
 through a binding. A page cannot be examined from outside while a navigation away from it is
 pending, so the request that would replace a page not yet reported is held until its report comes
-(at most ``HOLD_SECONDS``): a test that moves on at once still has every page checked. The page as
-the test leaves it at the end is checked too.
+(at most ``HOLD_SECONDS``): a test that moves on at once still has every page checked. The pages as
+the test leaves them (when their context closes or the test ends) are checked too.
 """
 
 import time
@@ -49,18 +50,44 @@ window.addEventListener("load", function () {
 
 @dataclass
 class AccessibilityWatch:
-    """What axe found on the pages of one test: one line per rule, element and page."""
+    """What axe found on the pages of one test's browser contexts: one line per rule, element and page."""
 
     found: dict[tuple[str, str, str], str] = field(default_factory=dict)
     checked: list[str] = field(default_factory=list)
-    waiting_for_report: bool = False
+    _waiting: set = field(default_factory=set)  # pages loaded whose report has not come yet
 
-    def watch(self, context, page) -> None:
-        """Check every page the tab loads; hold its next navigation until the check has reported."""
-        context.expose_binding("__adalAxeReport", lambda source, report: self._take(report))
+    def watch_context(self, context) -> None:
+        """Check every page of the context as it loads and, if still open, when the context closes."""
+        context.expose_binding("__adalAxeReport", lambda source, report: self._take(source["page"], report))
         context.add_init_script(script=AXE_SCRIPT + _RUNNER)
-        page.on("load", lambda: setattr(self, "waiting_for_report", True))
-        page.on("framenavigated", lambda frame: self._new_document(page, frame))
+        context.on("page", self._watch_page)
+        for page in context.pages:
+            self._watch_page(page)
+        close = context.close
+
+        def check_then_close(*args, **kwargs):
+            self.check_open_pages(context)
+            close(*args, **kwargs)
+
+        context.close = check_then_close
+
+    def check_open_pages(self, context) -> None:
+        """Check each open page as it is now (the test's last pages, after whatever the test did there)."""
+        for page in context.pages:
+            if page.url.startswith("http"):
+                try:
+                    self._wait_for_report(page)
+                    self._take(page, page.evaluate("window.__adalAxeRun ? window.__adalAxeRun() : null"))
+                except PlaywrightError:  # the page went away meanwhile
+                    pass
+
+    def report(self) -> str:
+        return "\n".join(self.found.values())
+
+    def _watch_page(self, page) -> None:
+        """Hold the page's next navigation until the check of its current document has reported."""
+        page.on("load", lambda: self._waiting.add(page))
+        page.on("framenavigated", lambda frame: self._waiting.discard(page) if frame == page.main_frame else None)
 
         def hold_navigation_until_reported(route, request):
             if request.is_navigation_request() and request.frame == page.main_frame:
@@ -69,30 +96,13 @@ class AccessibilityWatch:
 
         page.route("**/*", hold_navigation_until_reported)
 
-    def check_now(self, page) -> None:
-        """Check the page as it is now (the test's last page, after whatever the test did there)."""
-        if page.is_closed() or not page.url.startswith("http"):
-            return
-        try:
-            self._wait_for_report(page)
-            self._take(page.evaluate("window.__adalAxeRun ? window.__adalAxeRun() : null"))
-        except PlaywrightError:  # the page went away meanwhile
-            pass
-
-    def report(self) -> str:
-        return "\n".join(self.found.values())
-
     def _wait_for_report(self, page) -> None:
         started = time.monotonic()
-        while self.waiting_for_report and time.monotonic() - started < HOLD_SECONDS:
+        while page in self._waiting and time.monotonic() - started < HOLD_SECONDS:
             page.wait_for_timeout(25)
 
-    def _new_document(self, page, frame) -> None:
-        if frame == page.main_frame:
-            self.waiting_for_report = False
-
-    def _take(self, report) -> None:
-        self.waiting_for_report = False
+    def _take(self, page, report) -> None:
+        self._waiting.discard(page)
         if not report or not report["url"].startswith("http"):
             return
         url, lang = report["url"], report["lang"]

@@ -69,28 +69,33 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def axe_watch():
-    """What axe-core found on the pages the test's tab visited (``checked``: each page, with its language)."""
-    return AccessibilityWatch()
+@pytest.fixture(autouse=True)
+def axe_watch(browser, monkeypatch):
+    """axe-core checks every page of every context the test opens; ``checked`` lists them with their language.
+
+    When the test ends, a serious or critical violation on any of them fails it."""
+    watch = AccessibilityWatch()
+    new_context = browser.new_context
+
+    def new_watched_context(*args, **kwargs):
+        kwargs.setdefault("reduced_motion", "reduce")  # no colour transitions half-way when axe measures contrast
+        context = new_context(*args, **kwargs)
+        watch.watch_context(context)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", new_watched_context)
+    yield watch
+    for context in browser.contexts:
+        watch.check_open_pages(context)
+    if watch.found:
+        pytest.fail("Serious or critical accessibility violations (axe-core):\n" + watch.report(), pytrace=False)
 
 
 @pytest.fixture
 def page(browser, live_server, db, axe_watch):
-    """A fresh browser tab (new cookies) on the live server; ``page.goto('/login')`` works.
-
-    When the test ends, a serious or critical axe-core violation on any page it visited fails it."""
-    context = browser.new_context(
-        base_url=live_server,
-        locale="en-US",
-        viewport={"width": 1280, "height": 800},
-        reduced_motion="reduce",  # no colour transitions half-way when axe measures contrast
-    )
+    """A fresh browser tab (new cookies) on the live server; ``page.goto('/login')`` works."""
+    context = browser.new_context(base_url=live_server, locale="en-US", viewport={"width": 1280, "height": 800})
     context.set_default_timeout(10_000)
     tab = context.new_page()
-    axe_watch.watch(context, tab)
     yield tab
-    axe_watch.check_now(tab)
     context.close()
-    if axe_watch.found:
-        pytest.fail("Serious or critical accessibility violations (axe-core):\n" + axe_watch.report(), pytrace=False)
