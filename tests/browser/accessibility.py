@@ -90,9 +90,12 @@ class AccessibilityWatch:
         page.on("framenavigated", lambda frame: self._waiting.discard(page) if frame == page.main_frame else None)
 
         def hold_navigation_until_reported(route, request):
-            if request.is_navigation_request() and request.frame == page.main_frame:
-                self._wait_for_report(page)
-            route.fallback()
+            try:
+                if request.is_navigation_request() and request.frame == page.main_frame:
+                    self._wait_for_report(page)
+                route.fallback()
+            except PlaywrightError:  # the page or its context closed meanwhile
+                pass
 
         page.route("**/*", hold_navigation_until_reported)
 
