@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_datetime, format_time, ngettext
+from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from campaigns.models import CampaignStep, StepTiming
 from campaigns.scheduling import ScheduleError, first_run
+from lms.i18n import local_datetime
 
 #: Cron weekdays (0 and 7: Sunday) → "every Monday", … (each language agrees the word with its day).
 EVERY_WEEKDAY = {
@@ -61,7 +62,7 @@ def timing_summary(step: CampaignStep, tz: ZoneInfo, now: datetime) -> str:
         upcoming = first_run(step, now, tz)
     except ScheduleError:
         return words
-    return _("%(timing)s, next: %(date)s", timing=words, date=format_datetime(upcoming, "d MMMM yyyy, HH:mm"))
+    return _("%(timing)s, next: %(date)s", timing=words, date=local_datetime(upcoming, "long"))
 
 
 def timing_words(step: CampaignStep) -> str:

@@ -11,13 +11,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_datetime, ngettext
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns import pacing
 from campaigns.models import Campaign, CampaignStep
 from lms.database import as_utc
+from lms.i18n import local_datetime
 from lms.models import OutboxMessage, OutboxStatus
 
 #: When a holiday ends and no quiet hours are set, ``pacing`` sends from this time.
@@ -60,7 +61,7 @@ def _pacing() -> tuple[ZoneInfo, tuple[time, time] | None, frozenset]:
 def _sentence(count: int, when: datetime) -> str:
     tz, quiet, holidays = _pacing()
     local = when.astimezone(tz)
-    at = format_datetime(when, "HH:mm, d MMMM")
+    at = local_datetime(when, "long")
     if local.date() - timedelta(days=1) in holidays and local.time() == (quiet[1] if quiet else HOLIDAY_END):
         return ngettext(
             "%(num)d message is queued: it goes at %(time)s, as nothing is sent on holidays.",

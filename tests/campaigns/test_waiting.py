@@ -20,7 +20,7 @@ ALMATY = ZoneInfo("Asia/Almaty")
 STAFF = {"kind": "staff"}
 
 
-#: Tuesday 1 December 2026, 23:30 in Almaty: quiet hours (21:00–08:00) until Wednesday morning.
+#: Tuesday December 1, 2026, 23:30 in Almaty: quiet hours (21:00–08:00) until Wednesday morning.
 NIGHT = datetime(2026, 12, 1, 23, 30, tzinfo=ALMATY)
 
 
@@ -48,7 +48,7 @@ def test_the_campaign_page_says_the_queued_mail_waits_for_the_end_of_quiet_hours
         assert queued == 77
         auth.login(officer)
         page = html.unescape(client.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True))
-    assert "77 messages are queued: they go from 08:00, 2 December, when the quiet hours (21:00–08:00) end." in page
+    assert "77 messages are queued: they go from December 2, 2026, 08:00, when the quiet hours (21:00–08:00) end." in page
     with time_machine.travel(datetime(2026, 12, 2, 8, 1, tzinfo=ALMATY), tick=False):
         auth.login(officer)
         page = client.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
@@ -63,7 +63,7 @@ def test_schedule_at_night_says_how_many_wait_and_until_when(client, auth, offic
         response = client.post(f"/office/campaigns/{campaign.id}/schedule", follow_redirects=True)
     page = html.unescape(response.get_data(as_text=True))
     assert "The campaign is scheduled." in page
-    assert "3 messages are queued: they go from 08:00, 2 December, when the quiet hours (21:00–08:00) end." in page
+    assert "3 messages are queued: they go from December 2, 2026, 08:00, when the quiet hours (21:00–08:00) end." in page
 
 
 def test_schedule_by_day_says_nothing_more_and_at_night_names_the_morning(app, make, db):
@@ -75,7 +75,7 @@ def test_schedule_by_day_says_nothing_more_and_at_night_names_the_morning(app, m
         assert schedule_notice(campaign, 3, noon) is None
         later_that_night = noon + timedelta(hours=11, minutes=30)  # 23:30: the step is due, the night holds it
         assert schedule_notice(campaign, 3, later_that_night) == (
-            "3 messages are queued: they go from 08:00, 3 December, when the quiet hours (21:00–08:00) end."
+            "3 messages are queued: they go from December 3, 2026, 08:00, when the quiet hours (21:00–08:00) end."
         )
         assert schedule_notice(campaign, 0, later_that_night) is None  # no one to write to
 
@@ -88,5 +88,5 @@ def test_a_holiday_is_named_as_the_reason(app, make, db, monkeypatch):
     control.schedule_campaign(db.session, campaign, now=holiday_noon)
     with app.test_request_context(), force_locale("en"):
         assert schedule_notice(campaign, 2, holiday_noon) == (
-            "2 messages are queued: they go from 08:00, 17 December, as nothing is sent on holidays."
+            "2 messages are queued: they go from December 17, 2026, 08:00, as nothing is sent on holidays."
         )
