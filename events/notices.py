@@ -109,6 +109,20 @@ def send_session_moved(session: Session, event_session: EventSession) -> int:
     return len(registered)
 
 
+def send_place_cancelled(session: Session, registration: Registration) -> None:
+    """A person who gives up their place gets the calendar's ``METHOD:CANCEL``, so the entry leaves their calendar."""
+    enqueue_email(
+        session,
+        registration.user,
+        "event_cancelled",
+        f"event-place-cancelled:{registration.id}:{registration.cancelled_at.timestamp():.0f}",
+        category=CATEGORY,
+        attachments=_invitation(registration, "CANCEL"),
+        yours=True,
+        **_context(registration),
+    )
+
+
 def send_session_cancelled(session: Session, event_session: EventSession) -> int:
     """Everyone registered or waiting hears the session is off; calendars drop it (``METHOD:CANCEL``)."""
     people = _people_of(session, event_session, (RegistrationStatus.REGISTERED, RegistrationStatus.WAITING))

@@ -122,6 +122,8 @@ def cancel(session: Session, registration: Registration, now: datetime) -> None:
     registration.cancelled_at = now
     session.flush()
     if freed:
+        if registration.user_id is not None:
+            notices.send_place_cancelled(session, registration)
         promote_waiting(session, event_session)
 
 

@@ -93,3 +93,21 @@ def test_the_calendar_file_on_the_page_has_the_invitations_uid(client, auth, mak
     response = client.get(f"/events/{event.id}/sessions/{event.sessions[0].id}/invite.ics")
     assert response.mimetype == "text/calendar"
     assert str(_vevent(Calendar.from_ical(response.data))["UID"]) == event.sessions[0].ics_uid
+
+
+def test_giving_up_a_place_takes_the_session_out_of_that_persons_calendar(db, make, smtp):
+    event = make_event(db.session, capacity=5)
+    event_session = event.sessions[0]
+    leaving, staying = make.user(locale="en"), make.user(locale="en")
+    for person in (leaving, staying):
+        registering.register(db.session, event_session, person, utcnow())
+    db.session.commit()
+    assert len(deliver_to(db.session, smtp)) == 2
+
+    registering.cancel(db.session, registering.registration_of(db.session, event_session.id, leaving.id), utcnow())
+    db.session.commit()
+    (message,) = deliver_to(db.session, smtp)[2:]
+    assert message["To"].addresses[0].addr_spec == leaving.email
+    assert "Your place is cancelled, as you asked" in message.get_body(("plain",)).get_content()
+    calendar = calendar_of(message)
+    assert calendar["METHOD"] == "CANCEL" and str(_vevent(calendar)["UID"]) == event_session.ics_uid
