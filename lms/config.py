@@ -25,11 +25,25 @@ def use_shipped_time_zones() -> None:
 
 
 def _secret_key(instance_path: Path, name: str = "secret_key") -> str:
-    """Read a secret key from ``instance/<name>``, creating it once on first start."""
+    """Read a secret key from ``instance/<name>``, creating it once on first start.
+
+    Several gunicorn workers start at once: each writes its candidate to a private file made 0600
+    from the start, and ``os.link`` publishes it whole only where no key is yet, so every worker
+    reads the one key that won, and no moment shows a key to other users of the machine.
+    """
     path = instance_path / name
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        instance_path.mkdir(parents=True, exist_ok=True)
+        candidate = instance_path / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another worker's key won
+        finally:
+            candidate.unlink()
     return path.read_text().strip()
 
 

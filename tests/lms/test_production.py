@@ -244,3 +244,30 @@ def test_while_the_database_is_unreachable_people_get_a_503_page_and_the_same_pr
     response = client.get("/profile")
     assert response.status_code == 200
     assert full_name in response.get_data(as_text=True)
+
+
+def test_workers_starting_together_create_one_secret_key_readable_by_its_owner_only(tmp_path, monkeypatch):
+    """gunicorn's workers start at once on a new machine: they must all sign with the same key."""
+    from lms.config import load_config
+
+    for setting in ("ADAL_SECRET_KEY", "ADAL_TOTP_KEY", "ADAL_CASES_KEY", "ADAL_CASES_KEY_FILE"):
+        monkeypatch.delenv(setting, raising=False)
+
+    instance = tmp_path / "instance"
+    start = threading.Barrier(8)
+    keys = []
+
+    def worker():
+        start.wait()
+        keys.append(load_config(str(instance), {"SQLALCHEMY_DATABASE_URI": "sqlite://"})["SECRET_KEY"])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(keys) == 8 and len(set(keys)) == 1 and len(keys[0]) == 64
+    assert (instance / "secret_key").read_text() == keys[0]
+    assert sorted(p.name for p in instance.iterdir()) == ["cases_key", "secret_key", "totp_key"]  # no leftovers
+    for name in ("secret_key", "totp_key", "cases_key"):
+        assert (instance / name).stat().st_mode & 0o777 == 0o600
