@@ -443,6 +443,7 @@ def build_export(session: Session, export: CertificateExport) -> None:
                 archive.writestr(_entry_name(row.holder_name, shown_code(row)), row.pdf or b"")
             last_id = rows[-1].id
             export.done += len(rows)
+            export.progress_at = utcnow()
             session.commit()
     partial.replace(target)
     export.status = ExportStatus.DONE
@@ -453,12 +454,13 @@ def build_export(session: Session, export: CertificateExport) -> None:
 def claim_export(session: Session) -> CertificateExport | None:
     """Take the oldest queued export; the conditional update makes two schedulers never share one.
 
-    An export still "running" long after any export could take was left by a stopped scheduler:
-    it goes back to the queue and is built again from the start.
+    An export "running" with no progress for longer than any batch could take was left by a stopped
+    scheduler: it goes back to the queue and is built again from the start.
     """
+    last_sign_of_life = func.coalesce(CertificateExport.progress_at, CertificateExport.created_at)
     session.execute(
         update(CertificateExport)
-        .where(CertificateExport.status == ExportStatus.RUNNING, CertificateExport.created_at < utcnow() - EXPORT_STALE)
+        .where(CertificateExport.status == ExportStatus.RUNNING, last_sign_of_life < utcnow() - EXPORT_STALE)
         .values(status=ExportStatus.QUEUED)
     )
     for export_id in session.scalars(
@@ -469,7 +471,7 @@ def claim_export(session: Session) -> CertificateExport | None:
         claimed = session.execute(
             update(CertificateExport)
             .where(CertificateExport.id == export_id, CertificateExport.status == ExportStatus.QUEUED)
-            .values(status=ExportStatus.RUNNING)
+            .values(status=ExportStatus.RUNNING, progress_at=utcnow())
         )
         session.commit()
         if claimed.rowcount == 1:

@@ -292,4 +292,7 @@ class CertificateExport(db.Model):
     file_path: Mapped[str | None] = mapped_column(String(300))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When its builder last showed life (claimed it, finished a batch): staleness counts from here,
+    #: not from the request, so an export that waited in the queue is not taken twice.
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

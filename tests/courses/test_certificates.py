@@ -443,3 +443,14 @@ def test_the_course_title_is_quoted_the_way_each_language_quotes(db, course, mak
     assert "“Integrity basics”" in pdf_text(certificates.certificate_pdf(db.session, english))
     russian = complete(db, enrol(db.session, make.user(locale="ru"), course))
     assert "«Основы честности»" in pdf_text(certificates.certificate_pdf(db.session, russian))
+
+
+def test_an_export_that_waited_in_the_queue_is_not_taken_twice(db, course, learner):
+    """Staleness counts from the claim: a request 3 hours old, claimed now, is not handed out again."""
+    complete(db, enrol(db.session, learner, course))
+    waited = CertificateExport(course_slug=course.slug, status=ExportStatus.QUEUED)
+    waited.created_at = utcnow() - timedelta(hours=3)
+    db.session.add(waited)
+    db.session.commit()
+    assert certificates.claim_export(db.session).id == waited.id
+    assert certificates.claim_export(db.session) is None  # a second scheduler finds nothing to take
