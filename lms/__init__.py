@@ -146,6 +146,8 @@ def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job every 5 s
+        logging.getLogger("weasyprint").setLevel(logging.WARNING)  # not seven lines per PDF rendered
+        logging.getLogger("fontTools").setLevel(logging.WARNING)
     from lms.checks import warn_sqlite_under_gunicorn
 
     warn_sqlite_under_gunicorn(app)
