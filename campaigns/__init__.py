@@ -8,12 +8,12 @@ def init_app(app: Flask) -> None:
     """Register the campaign pages, the public e-mail links, the campaign job and signals."""
     from campaigns import audit_words, demo, models, public_views, tasks, views  # noqa: F401 (models: tables for Alembic)
     from lms.demo import add_demo_seeder
-    from lms.models import Role
     from lms.navigation import add_nav_item
+    from lms.permissions import OFFICE_ROLES
 
     app.register_blueprint(views.bp)
     app.register_blueprint(public_views.bp)
-    add_nav_item(app, "campaigns.index", _l("Campaigns"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True)
+    add_nav_item(app, "campaigns.index", _l("Campaigns"), OFFICE_ROLES, "office", university_wide=True)
     add_nav_item(app, "campaign_links.preferences", _l("E-mail preferences"), section="profile")
     tasks.register(app)
     audit_words.init_app(app)

@@ -24,19 +24,18 @@ from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.mailbox_views import BODY_CSP, PAGE_CSP
-from lms.models import OrgUnit, OutboxMessage, OutboxStatus, Role, User
+from lms.models import OrgUnit, OutboxMessage, OutboxStatus, User
 from lms.names import name_in
 from lms.outbox import new_message_id
-from lms.permissions import require_role, scope_paths
+from lms.permissions import OFFICE_ROLES, require_role, scope_paths
 
 bp = Blueprint("campaigns", __name__, url_prefix="/office/campaigns")
-OFFICE = (Role.OFFICER, Role.ADMIN)
 
 
 @bp.before_request
 def _whole_university_only():
     """Campaigns mail and list people across the university: not for officers scoped to a unit."""
-    if current_user.is_authenticated and current_user.has_role(*OFFICE) and scope_paths(current_user) is not None:
+    if current_user.is_authenticated and current_user.has_role(*OFFICE_ROLES) and scope_paths(current_user) is not None:
         abort(403)
 
 
@@ -94,7 +93,7 @@ def _campaign_form(**kwargs) -> CampaignForm:
 
 
 @bp.route("/")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def index():
     """Every campaign with its status and how many messages it has sent."""
     page = db.paginate(select(Campaign).order_by(Campaign.created_at.desc()), per_page=25)
@@ -115,14 +114,14 @@ def index():
 
 
 @bp.route("/templates")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def templates():
     """The bundled templates the office can start from."""
     return render_template("campaigns/templates.html", templates=library.list_templates(), form=ActionForm())
 
 
 @bp.route("/templates/<key>", methods=["POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def from_template(key: str):
     """Start a draft campaign from a library template, ready to adjust."""
     if not ActionForm().validate_on_submit():
@@ -139,7 +138,7 @@ def from_template(key: str):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def new():
     """Create a draft campaign from scratch."""
     form = _campaign_form()
@@ -155,7 +154,7 @@ def new():
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def edit(campaign_id: int):
     """Change a draft campaign; a scheduled or running one is changed step by step."""
     campaign = _campaign_or_404(campaign_id)
@@ -174,7 +173,7 @@ def edit(campaign_id: int):
 
 @bp.route("/<int:campaign_id>/steps/new", methods=["GET", "POST"], defaults={"step_id": None})
 @bp.route("/<int:campaign_id>/steps/<int:step_id>", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def new_step(campaign_id: int, step_id: int | None):
     """Add a step, or edit one that has not started sending."""
     campaign = _campaign_or_404(campaign_id)
@@ -208,7 +207,7 @@ def new_step(campaign_id: int, step_id: int | None):
 
 
 @bp.route("/<int:campaign_id>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def show(campaign_id: int):
     """The campaign: its steps, audience, controls and live progress."""
     campaign = _campaign_or_404(campaign_id)
@@ -231,7 +230,7 @@ def show(campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/progress.json")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def progress(campaign_id: int):
     """Live counts for the campaign page while it sends."""
     campaign = _campaign_or_404(campaign_id)
@@ -255,7 +254,7 @@ def _preview_of(campaign: Campaign):
 
 
 @bp.route("/<int:campaign_id>/preview")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def preview(campaign_id: int):
     """A step as one recipient would see it (default: the first person of the audience)."""
     campaign = _campaign_or_404(campaign_id)
@@ -269,7 +268,7 @@ def preview(campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/preview.html")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def preview_html(campaign_id: int):
     """The e-mail's HTML alone, for the preview's sandboxed frame: as the mail reader shows it."""
     campaign = _campaign_or_404(campaign_id)
@@ -283,7 +282,7 @@ def preview_html(campaign_id: int):
 
 
 @bp.route("/<int:campaign_id>/test", methods=["POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def send_test(campaign_id: int):
     """Send every step to me, as I would get it, marked as a test."""
     campaign = _campaign_or_404(campaign_id)
@@ -319,7 +318,7 @@ _CONTROLS = {
 
 
 @bp.route("/<int:campaign_id>/<any(schedule, pause, resume, cancel, resend):action>", methods=["POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def act(campaign_id: int, action: str):
     """The control buttons; an impossible move says why and changes nothing."""
     campaign = _campaign_or_404(campaign_id)
@@ -357,7 +356,7 @@ def _held_at_once(campaign: Campaign) -> str | None:
 
 
 @bp.route("/<int:campaign_id>/recipients.<any(csv, xlsx):fmt>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def recipients_export(campaign_id: int, fmt: str):
     """Every message of the campaign with its delivery, open and click times."""
     campaign = _campaign_or_404(campaign_id)
@@ -368,7 +367,7 @@ def recipients_export(campaign_id: int, fmt: str):
 
 
 @bp.route("/audience-count")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def audience_count():
     """The live count of the audience being built in the form."""
     form = _campaign_form(formdata=request.args, meta={"csrf": False})

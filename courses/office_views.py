@@ -39,21 +39,20 @@ from lms.database import localized
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import Role, User
+from lms.models import User
 from lms.navigation import add_nav_item
 from lms.people import units_for
-from lms.permissions import can_see_person, people_in_scope, require_role, scope_paths, university_wide
+from lms.permissions import OFFICE_ROLES, can_see_person, people_in_scope, require_role, scope_paths, university_wide
 
 bp = Blueprint("courses_office", __name__, url_prefix="/office/courses")
 
-OFFICE = (Role.OFFICER, Role.ADMIN)
 PER_PAGE = 50
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    add_nav_item(app, "courses_office.progress_index", _l("Training progress"), roles=OFFICE, section="office")
-    add_nav_item(app, "courses_office.assignments", _l("Assignments"), roles=OFFICE, section="office")
+    add_nav_item(app, "courses_office.progress_index", _l("Training progress"), roles=OFFICE_ROLES, section="office")
+    add_nav_item(app, "courses_office.assignments", _l("Assignments"), roles=OFFICE_ROLES, section="office")
 
 
 def _unit_choices(first_label) -> list[SelectChoice]:
@@ -66,7 +65,7 @@ def _unit_choices(first_label) -> list[SelectChoice]:
 
 
 @bp.route("/")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def progress_index():
     """Every course with how many people are enrolled, finished and overdue."""
     overview = reports.courses_overview(db.session, scope_paths(current_user), current_locale())
@@ -97,7 +96,7 @@ def _progress_filters() -> tuple[ProgressFilterForm, reports.ProgressFilters]:
 
 
 @bp.route("/progress/<slug>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def course_progress(slug: str):
     """Who is enrolled in a course, who finished, scores, attempts, who is overdue; filtered, a page at a time."""
     course = _latest_course(slug)
@@ -118,7 +117,7 @@ def course_progress(slug: str):
 
 
 @bp.route("/progress/<slug>/export.<any(csv, xlsx):fmt>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def export_progress(slug: str, fmt: str):
     """The course's progress with the page's filters, streamed as CSV or XLSX."""
     course = _latest_course(slug)
@@ -133,7 +132,7 @@ def export_progress(slug: str, fmt: str):
 
 
 @bp.route("/people/<int:user_id>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def person_progress(user_id: int):
     """One person's courses across every cycle (status, scores, attempts, completions) and the documents they signed."""
     person = db.get_or_404(User, user_id)
@@ -153,7 +152,7 @@ def person_progress(user_id: int):
 
 
 @bp.route("/assignments")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def assignments():
     """The assignments, newest first, with their audience in words and how far their people are."""
     page = db.paginate(
@@ -192,7 +191,7 @@ def assignments():
 
 
 @bp.route("/assignments/new", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def new_assignment():
     """Assign a course to an audience with a due date and maybe a recurrence; enrol them at once.
@@ -238,7 +237,7 @@ def new_assignment():
 
 
 @bp.route("/assignments/<int:assignment_id>/end", methods=["POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def end_assignment(assignment_id: int):
     """Un-assign: nobody new is enrolled, unfinished enrolments are cancelled, completions stay."""
@@ -261,7 +260,7 @@ def end_assignment(assignment_id: int):
 
 
 @bp.route("/audience/count")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def audience_count():
     """How many active people an audience matches, as JSON for the builder's live count.
 

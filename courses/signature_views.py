@@ -13,20 +13,18 @@ from lms import audit
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES, current_locale
-from lms.models import Role
 from lms.navigation import add_nav_item
 from lms.people import units_for
-from lms.permissions import require_role, scope_paths
+from lms.permissions import OFFICE_ROLES, require_role, scope_paths
 
 bp = Blueprint("course_signatures", __name__, url_prefix="/office/courses/signatures")
 
-OFFICE = (Role.OFFICER, Role.ADMIN)
 PER_PAGE = 50
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    add_nav_item(app, "course_signatures.register", _l("Signature register"), roles=OFFICE, section="office")
+    add_nav_item(app, "course_signatures.register", _l("Signature register"), roles=OFFICE_ROLES, section="office")
 
 
 class SignatureFilterForm(FlaskForm):
@@ -70,7 +68,7 @@ def _filters():
 
 
 @bp.route("/")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def register():
     """Who signed which version of a document, who signed an older one, who has not; a page at a time.
 
@@ -98,7 +96,7 @@ def register():
 
 
 @bp.route("/export.<any(csv, xlsx):fmt>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def export(fmt: str):
     """The register with the page's filters, streamed as CSV or XLSX (times in the university's zone)."""
     form, document, filters = _filters()

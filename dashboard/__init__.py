@@ -12,14 +12,13 @@ def init_app(app: Flask) -> None:
     from dashboard import views
     from lms.audit import add_sentence
     from lms.audit_words import EXPORTS
-    from lms.models import Role
     from lms.navigation import add_landing_page, add_nav_item
+    from lms.permissions import OFFICE_ROLES
 
-    office = (Role.OFFICER, Role.ADMIN)
     app.register_blueprint(views.bp)
     add_sentence(app, "dashboard.report", _l("%(actor)s downloaded the completion report (%(format)s)"), EXPORTS)
     add_sentence(
         app, "dashboard.people_export", _l("%(actor)s exported the completion report's people (%(format)s)"), EXPORTS
     )
-    add_nav_item(app, "dashboard.index", _l("Dashboard"), roles=office, section="office")
-    add_landing_page(app, "dashboard.index", roles=office)
+    add_nav_item(app, "dashboard.index", _l("Dashboard"), roles=OFFICE_ROLES, section="office")
+    add_landing_page(app, "dashboard.index", roles=OFFICE_ROLES)

@@ -19,14 +19,13 @@ from lms.database import localized, utcnow
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import OrgUnit, Role
+from lms.models import OrgUnit
 from lms.office_settings import office_contacts
 from lms.people import units_for
-from lms.permissions import require_role, scope_paths, university_wide
+from lms.permissions import OFFICE_ROLES, require_role, scope_paths, university_wide
 
 bp = Blueprint("dashboard", __name__, url_prefix="/office/dashboard")
 
-OFFICE = (Role.OFFICER, Role.ADMIN)
 PER_PAGE = 50
 
 
@@ -80,7 +79,7 @@ def _args() -> dict:
 
 
 @bp.route("/")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def index():
     """Completion per mandatory course, per unit, over time; what is due; who is behind; campaigns; signatures."""
     form, filters = _filters()
@@ -106,7 +105,7 @@ def index():
 
 
 @bp.route("/units/<int:unit_id>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def unit(unit_id: int):
     """A unit: its sub-units' completion and its people with their status per course."""
     unit = db.get_or_404(OrgUnit, unit_id)
@@ -134,7 +133,7 @@ def unit(unit_id: int):
 
 
 @bp.route("/courses/<slug>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def course(slug: str):
     """A course: each module, how many finished it, and each quiz's attempts, leading to its questions."""
     form, filters = _filters()
@@ -154,7 +153,7 @@ def course(slug: str):
 
 
 @bp.route("/quizzes/<int:module_id>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def quiz(module_id: int):
     """A quiz's questions: facility, discrimination, the wrong answer chosen most, per language.
@@ -180,7 +179,7 @@ def _report_context():
 
 
 @bp.route("/report.<any(csv, xlsx, pdf):fmt>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def report(fmt: str):
     """The completion report with the page's filters: a table per course and unit, or the PDF."""
     _form, filters, lang = _report_context()
@@ -204,7 +203,7 @@ def report(fmt: str):
 
 
 @bp.route("/people.<any(csv, xlsx):fmt>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def people_export(fmt: str):
     """Every person of the report's courses and units with their status, streamed."""
     _form, filters, lang = _report_context()

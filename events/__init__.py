@@ -8,12 +8,12 @@ def init_app(app: Flask) -> None:
     """Register the event pages, the e-mail job, the menu entries and the audit sentences."""
     from events import audit_words, demo, models, office_views, tasks, views  # noqa: F401 (models: tables for Alembic)
     from lms.demo import add_demo_seeder
-    from lms.models import Role
     from lms.navigation import add_nav_item
+    from lms.permissions import OFFICE_ROLES
 
     app.register_blueprint(views.bp)
     app.register_blueprint(office_views.bp)
-    add_nav_item(app, "events_office.index", _l("Events"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True)
+    add_nav_item(app, "events_office.index", _l("Events"), OFFICE_ROLES, "office", university_wide=True)
     add_nav_item(app, "events.index", _l("Events"))
     tasks.register(app)
     audit_words.init_app(app)

@@ -11,12 +11,10 @@ from events import checkin
 from events.models import EventSession, Registration, RegistrationStatus
 from lms.database import utcnow
 from lms.extensions import db, limiter
-from lms.models import Role
-from lms.permissions import require_role, university_wide
+from lms.permissions import OFFICE_ROLES, require_role, university_wide
 
 bp = Blueprint("checkin", __name__, url_prefix="/office/events")
 
-OFFICE = (Role.OFFICER, Role.ADMIN)
 #: The check-in page uses the camera; every other page keeps it off (``lms.security``).
 CAMERA_POLICY = "camera=(self), microphone=(), geolocation=()"
 
@@ -40,7 +38,7 @@ def attendance_counts(event_session: EventSession) -> dict[str, int]:
 
 
 @bp.route("/sessions/<int:session_id>/check-in")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def page(session_id: int):
     """The phone's page at the door: camera, typed code, walk-ins, and what is still to be sent."""
@@ -67,7 +65,7 @@ def page(session_id: int):
 
 @bp.route("/sessions/<int:session_id>/check-in", methods=["POST"])
 @limiter.limit("600 per minute", key_func=lambda: f"checkin:{current_user.get_id()}")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def record(session_id: int):
     """One check-in from the page's queue (JSON): a ticket code or a walk-in's name, with its times."""

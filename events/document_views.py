@@ -12,15 +12,13 @@ from lms.database import localized
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import Role
-from lms.permissions import require_role, university_wide
+from lms.permissions import OFFICE_ROLES, require_role, university_wide
 
 bp = Blueprint("event_documents", __name__, url_prefix="/office/events")
-OFFICE = (Role.OFFICER, Role.ADMIN)
 
 
 @bp.route("/sessions/<int:session_id>/registrations.<any(csv, xlsx):fmt>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def registrations(session_id: int, fmt: str):
     """Every registration of the session with status, ticket and check-in, for a spreadsheet."""
@@ -39,7 +37,7 @@ def registrations(session_id: int, fmt: str):
 
 
 @bp.route("/sessions/<int:session_id>/sign-in-sheet.pdf")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def sign_in_sheet(session_id: int):
     """The sheet to print for a door without a phone."""

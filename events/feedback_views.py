@@ -13,11 +13,9 @@ from events import feedback
 from events.models import EventSession
 from lms.database import utcnow
 from lms.extensions import db, limiter
-from lms.models import Role
-from lms.permissions import require_role, university_wide
+from lms.permissions import OFFICE_ROLES, require_role, university_wide
 
 bp = Blueprint("event_feedback", __name__)
-OFFICE = (Role.OFFICER, Role.ADMIN)
 
 
 class FeedbackForm(FlaskForm):
@@ -56,7 +54,7 @@ def give(session_id: int):
 
 
 @bp.route("/office/events/sessions/<int:session_id>/feedback")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def summary(session_id: int):
     """Count, average, how the ratings spread, and the comments (named unless anonymous)."""

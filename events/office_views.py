@@ -27,17 +27,16 @@ from events.models import HOLDS_PLACE, Event, EventSession, EventStatus, Registr
 from lms import audit
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import OrgUnit, Role
-from lms.permissions import require_role, scope_paths
+from lms.models import OrgUnit
+from lms.permissions import OFFICE_ROLES, require_role, scope_paths
 
 bp = Blueprint("events_office", __name__, url_prefix="/office/events")
-OFFICE = (Role.OFFICER, Role.ADMIN)
 
 
 @bp.before_request
 def _whole_university_only():
     """Events are announced across the university: not for officers scoped to a unit."""
-    if current_user.is_authenticated and current_user.has_role(*OFFICE) and scope_paths(current_user) is not None:
+    if current_user.is_authenticated and current_user.has_role(*OFFICE_ROLES) and scope_paths(current_user) is not None:
         abort(403)
 
 
@@ -87,7 +86,7 @@ def status_counts(session_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 @bp.route("/")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def index():
     """Every event, newest first, with its sessions and how many people registered."""
     page = db.paginate(select(Event).order_by(Event.created_at.desc()), per_page=25)
@@ -97,7 +96,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def new():
     """Create a draft event; its sessions come next."""
     form = _event_form()
@@ -113,7 +112,7 @@ def new():
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def edit(event_id: int):
     """Change the event's title, audience, registration window and places."""
     event = db.get_or_404(Event, event_id)
@@ -128,7 +127,7 @@ def edit(event_id: int):
 
 
 @bp.route("/<int:event_id>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def show(event_id: int):
     """The event: its audience, its sessions with places taken and the waiting list."""
     event = db.get_or_404(Event, event_id)
@@ -155,7 +154,7 @@ def registered_people(event: Event) -> int:
 
 
 @bp.route("/<int:event_id>/publish", methods=["POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def publish(event_id: int):
     """Show the event to its audience; they hear "registration is open" when it opens."""
     event = db.get_or_404(Event, event_id)
@@ -172,7 +171,7 @@ def publish(event_id: int):
 
 
 @bp.route("/<int:event_id>/cancel", methods=["POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def cancel(event_id: int):
     """Call the whole event off; everyone registered or waiting is told, calendars drop its sessions."""
     event = db.get_or_404(Event, event_id)
@@ -187,7 +186,7 @@ def cancel(event_id: int):
 
 @bp.route("/<int:event_id>/sessions/new", methods=["GET", "POST"], defaults={"session_id": None})
 @bp.route("/<int:event_id>/sessions/<int:session_id>", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def new_session(event_id: int, session_id: int | None):
     """Add a session, or change one (a change of time or place tells everyone registered)."""
     event = db.get_or_404(Event, event_id)
@@ -211,7 +210,7 @@ def new_session(event_id: int, session_id: int | None):
 
 
 @bp.route("/<int:event_id>/sessions/<int:session_id>/cancel", methods=["POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def cancel_session(event_id: int, session_id: int):
     """Call a session off; everyone registered or waiting is told, calendars drop it."""
     event = db.get_or_404(Event, event_id)
@@ -233,7 +232,7 @@ def cancel_session(event_id: int, session_id: int):
 
 
 @bp.route("/<int:event_id>/sessions/<int:session_id>/registrations")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def registrations(event_id: int, session_id: int):
     """Everyone who registered for the session, waiting or cancelled, with their status and check-in."""
     event = db.get_or_404(Event, event_id)

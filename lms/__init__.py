@@ -67,14 +67,12 @@ def register_blueprints(app: Flask) -> None:
     import dashboard
     import public_page
     from lms import audit_views, health, mailbox_views, people_views, two_factor_views, unit_views, views
-    from lms.models import Role
     from lms.navigation import add_nav_item
+    from lms.permissions import OFFICE_ROLES
 
     app.register_blueprint(views.bp)
     dashboard.init_app(app)  # first in the office menu
-    add_nav_item(
-        app, "lms.office_settings", _l("Office settings"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True
-    )
+    add_nav_item(app, "lms.office_settings", _l("Office settings"), OFFICE_ROLES, "office", university_wide=True)
     people_views.init_app(app)
     unit_views.init_app(app)
     audit_views.init_app(app)

@@ -12,21 +12,19 @@ from lms import audit, audit_words
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import Role
 from lms.navigation import add_nav_item
 from lms.people import PeopleFilter, people_query
 from lms.people_forms import AuditFilterForm
-from lms.permissions import require_role, university_wide
+from lms.permissions import OFFICE_ROLES, require_role, university_wide
 
 bp = Blueprint("audit", __name__, url_prefix="/office/audit")
 
-OFFICE = (Role.OFFICER, Role.ADMIN)
 PER_PAGE = 50
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    add_nav_item(app, "audit.events", _l("Audit log"), roles=OFFICE, section="office", university_wide=True)
+    add_nav_item(app, "audit.events", _l("Audit log"), roles=OFFICE_ROLES, section="office", university_wide=True)
     audit_words.init_app(app)
 
 
@@ -62,7 +60,7 @@ def _filtered_query(form: AuditFilterForm):
 
 
 @bp.route("/")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def events():
     """The newest events first, each a sentence linking to its people and objects, a page at a time."""
@@ -74,7 +72,7 @@ def events():
 
 
 @bp.route("/export.csv")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def export():
     """The filtered events as a CSV download in the reader's language, streamed a thousand at a time."""

@@ -43,8 +43,8 @@ from lms.database import as_utc, utcnow
 from lms.extensions import db
 from lms.leases import lease_seconds, scheduler_heartbeat_age
 from lms.mail_server import WAITING, server_state
-from lms.models import OutboxMessage, OutboxStatus, Role
-from lms.permissions import require_role, university_wide
+from lms.models import OutboxMessage, OutboxStatus
+from lms.permissions import OFFICE_ROLES, require_role, university_wide
 
 log = logging.getLogger(__name__)
 
@@ -400,7 +400,7 @@ def duration(seconds: float) -> str:
 
 
 @bp.route("/office/status")
-@require_role(Role.OFFICER, Role.ADMIN)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def status():
     """The readiness figures in words for the office: what runs, what waits, what failed."""
@@ -411,4 +411,4 @@ def init_app(app: Flask) -> None:
     from lms.navigation import add_nav_item
 
     app.register_blueprint(bp)
-    add_nav_item(app, "health.status", _l("System status"), (Role.OFFICER, Role.ADMIN), "office", university_wide=True)
+    add_nav_item(app, "health.status", _l("System status"), OFFICE_ROLES, "office", university_wide=True)

@@ -13,23 +13,22 @@ from lms.i18n import current_locale
 from lms.models import Role, User
 from lms.navigation import add_nav_item
 from lms.people_forms import ActiveForm, ImportApplyForm, ImportUploadForm, PeopleFilterForm, PersonForm
-from lms.permissions import ADMIN_ONLY_ROLES, can_see_person, require_role, scope_paths
+from lms.permissions import ADMIN_ONLY_ROLES, OFFICE_ROLES, can_see_person, require_role, scope_paths
 
 bp = Blueprint("people", __name__, url_prefix="/office/people")
 
-OFFICE = (Role.OFFICER, Role.ADMIN)
 #: How many problem rows and planned changes a dry-run page lists (the counts cover all rows).
 SHOWN_ROWS = 200
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    add_nav_item(app, "people.people_list", _l("People"), roles=OFFICE, section="office")
-    add_nav_item(app, "people.import_upload", _l("Import people"), roles=OFFICE, section="office")
+    add_nav_item(app, "people.people_list", _l("People"), roles=OFFICE_ROLES, section="office")
+    add_nav_item(app, "people.import_upload", _l("Import people"), roles=OFFICE_ROLES, section="office")
 
 
 @bp.route("/")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def people_list():
     """Search and filter the people the officer may see, a page at a time."""
     form = PeopleFilterForm(request.args)
@@ -52,7 +51,7 @@ def people_list():
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def person(user_id: int):
     """One person's details and roles, editable; deactivation is a separate button.
 
@@ -118,7 +117,7 @@ def _officer_unit_id(person: User) -> int | None:
 
 
 @bp.route("/<int:user_id>/active", methods=["POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def set_active(user_id: int):
     """Deactivate or reactivate a person; nobody is ever deleted."""
     person = _visible_person(user_id)
@@ -152,7 +151,7 @@ def _visible_person(user_id: int) -> User:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def import_upload():
     """Upload a CSV or XLSX: it is checked at once and kept with its check; nothing is written yet.
 
@@ -194,7 +193,7 @@ def _kept_review(token: str) -> tuple[dict, str]:
 
 
 @bp.route("/import/<token>")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def import_review(token: str):
     """The dry run kept at upload: counts, the rejected rows with reasons, and the changes to be made."""
     try:
@@ -218,7 +217,7 @@ def import_review(token: str):
 
 
 @bp.route("/import/<token>/apply", methods=["POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def import_apply(token: str):
     """Apply the kept file in one transaction: all rows, or only the valid ones when asked.
 

@@ -24,6 +24,9 @@ ROLE_LABELS = {
 #: so an officer cannot make themselves a reader of cases (a case handler names others in ``concerns``).
 ADMIN_ONLY_ROLES = (Role.CASE_HANDLER, Role.CUSTODIAN)
 
+#: The compliance office's roles: every office page and menu entry lets these through.
+OFFICE_ROLES = (Role.OFFICER, Role.ADMIN)
+
 
 def require_role(*roles: str):
     """Let a view through only for people holding one of ``roles`` (admins always pass).

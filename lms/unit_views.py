@@ -11,12 +11,11 @@ from wtforms.validators import DataRequired, Length, Regexp
 from lms import audit
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.models import OrgUnit, Role
-from lms.permissions import require_role, scope_paths, university_wide
+from lms.models import OrgUnit
+from lms.permissions import OFFICE_ROLES, require_role, scope_paths, university_wide
 from lms.units import UnitError, save_unit, units_in_tree_order
 
 bp = Blueprint("units", __name__, url_prefix="/office/units")
-OFFICE = (Role.OFFICER, Role.ADMIN)
 KINDS = {
     "university": _l("University"),
     "faculty": _l("Faculty"),
@@ -56,7 +55,7 @@ def _form(unit: OrgUnit | None) -> UnitForm:
 
 
 @bp.route("/")
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 def index():
     """The whole tree, indented; people are assigned to units by their code."""
     editable = scope_paths(current_user) is None  # a unit head reads the tree, never reshapes it
@@ -65,7 +64,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"], defaults={"unit_id": None})
 @bp.route("/<int:unit_id>", methods=["GET", "POST"])
-@require_role(*OFFICE)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def edit(unit_id: int | None):
     """Add a unit or change one (moving a unit moves its sub-units with it)."""
@@ -91,4 +90,4 @@ def init_app(app: Flask) -> None:
     from lms.navigation import add_nav_item
 
     app.register_blueprint(bp)
-    add_nav_item(app, "units.index", _l("Org units"), roles=OFFICE, section="office")
+    add_nav_item(app, "units.index", _l("Org units"), roles=OFFICE_ROLES, section="office")

@@ -7,8 +7,7 @@ from flask_login import current_user
 from lms import audit
 from lms.config import LOCALES
 from lms.extensions import db
-from lms.models import Role
-from lms.permissions import require_role, university_wide
+from lms.permissions import OFFICE_ROLES, require_role, university_wide
 from public_page import documents, methods, transparency
 from public_page.forms import DocumentForm, FiguresForm, MethodForm, VersionForm
 from public_page.models import RegulatoryDocument
@@ -17,7 +16,7 @@ bp = Blueprint("public_office", __name__, url_prefix="/office/public")
 
 
 @bp.before_request
-@require_role(Role.OFFICER, Role.ADMIN)
+@require_role(*OFFICE_ROLES)
 @university_wide
 def _office_only():
     """Every page here changes what the whole university shows: university-wide officers and admins."""
