@@ -28,6 +28,7 @@ from lms.models import OrgUnit, OutboxMessage, OutboxStatus, User
 from lms.names import name_in
 from lms.outbox import new_message_id
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths
+from lms.units import unit_choices
 
 bp = Blueprint("campaigns", __name__, url_prefix="/office/campaigns")
 
@@ -85,10 +86,7 @@ def _campaign_form(**kwargs) -> CampaignForm:
     locale = current_locale()
     titles = course_titles(db.session, locale)
     form.course_slug.choices = [SelectChoice("", "—")] + [SelectChoice(s, title) for s, title in titles.items()]
-    form.audience_unit.choices = [
-        SelectChoice(str(u.id), u.display_name(locale))
-        for u in db.session.scalars(select(OrgUnit).order_by(OrgUnit.path))
-    ]
+    form.audience_unit.choices = unit_choices(db.session.scalars(select(OrgUnit).order_by(OrgUnit.path)))
     return form
 
 

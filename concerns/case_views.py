@@ -30,8 +30,8 @@ from concerns.history import EVENT_LABELS, case_history
 from concerns.models import CaseFile, IdentityRequest, IllegalMove
 from lms import two_factor
 from lms.extensions import db
-from lms.i18n import current_locale
 from lms.models import OrgUnit, User
+from lms.units import unit_choices
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -238,6 +238,4 @@ def handlers():
 
 
 def _unit_choices() -> list[SelectChoice]:
-    units = db.session.scalars(select(OrgUnit).order_by(OrgUnit.path))
-    locale = current_locale()
-    return [SelectChoice(0, "—"), *(SelectChoice(u.id, u.display_name(locale)) for u in units)]
+    return [SelectChoice(0, "—"), *unit_choices(db.session.scalars(select(OrgUnit).order_by(OrgUnit.path)))]

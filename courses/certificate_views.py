@@ -33,6 +33,7 @@ from lms.models import OrgUnit, Role
 from lms.navigation import add_nav_item
 from lms.people import units_for
 from lms.permissions import require_role, scope_paths, university_wide
+from lms.units import unit_choices
 
 bp = Blueprint("certificates", __name__)
 
@@ -158,7 +159,7 @@ def _export_form() -> ExportForm:
     form.course_slug.choices = [SelectChoice("", _("All courses"))] + [
         SelectChoice(slug, title) for slug, title in course_titles(db.session, current_locale()).items()
     ]
-    units = [SelectChoice(u.id, u.display_name(current_locale())) for u in units_for(db.session, current_user)]
+    units = unit_choices(units_for(db.session, current_user))
     form.unit_id.choices = ([SelectChoice(0, _("All units"))] if scope_paths(current_user) is None else []) + units
     return form
 

@@ -43,6 +43,7 @@ from lms.models import User
 from lms.navigation import add_nav_item
 from lms.people import units_for
 from lms.permissions import OFFICE_ROLES, can_see_person, people_in_scope, require_role, scope_paths, university_wide
+from lms.units import unit_choices
 
 bp = Blueprint("courses_office", __name__, url_prefix="/office/courses")
 
@@ -56,9 +57,7 @@ def init_app(app: Flask) -> None:
 
 
 def _unit_choices(first_label) -> list[SelectChoice]:
-    locale = current_locale()
-    units = units_for(db.session, current_user)
-    return [SelectChoice("", first_label), *(SelectChoice(str(u.id), u.display_name(locale)) for u in units)]
+    return [SelectChoice("", first_label), *unit_choices(units_for(db.session, current_user))]
 
 
 # Progress --------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from lms.i18n import LANGUAGE_NAMES, current_locale
 from lms.navigation import add_nav_item
 from lms.people import units_for
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths
+from lms.units import unit_choices
 
 bp = Blueprint("course_signatures", __name__, url_prefix="/office/courses/signatures")
 
@@ -53,7 +54,7 @@ def _filters():
     form.doc.choices = [SelectChoice(d.ref, d.label(locale)) for d in documents]
     form.unit.choices = [
         SelectChoice("", _("Any unit")),
-        *(SelectChoice(str(u.id), u.display_name(locale)) for u in units_for(db.session, current_user)),
+        *unit_choices(units_for(db.session, current_user)),
     ]
     form.validate()
     document = signatures.find_document(documents, form.doc.data)

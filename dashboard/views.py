@@ -23,6 +23,7 @@ from lms.models import OrgUnit
 from lms.office_settings import office_contacts
 from lms.people import units_for
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths, university_wide
+from lms.units import unit_choices
 
 bp = Blueprint("dashboard", __name__, url_prefix="/office/dashboard")
 
@@ -43,7 +44,7 @@ def _filters(form_class=DashboardFilterForm, unit_id: int | None = None):
     units = units_for(db.session, current_user)
     form.unit.choices = [
         SelectChoice("", _("All my units")),
-        *(SelectChoice(str(u.id), u.display_name(locale)) for u in units),
+        *unit_choices(units),
     ]
     slugs = figures.mandatory_courses(db.session)
     titles = figures.course_titles(db.session, slugs, locale)

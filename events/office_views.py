@@ -9,7 +9,6 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice
 
 from courses.audience import count_audience, describe_rule
 from events import editing
@@ -29,6 +28,7 @@ from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import OrgUnit
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths
+from lms.units import unit_choices
 
 bp = Blueprint("events_office", __name__, url_prefix="/office/events")
 
@@ -64,11 +64,7 @@ def _session_or_404(event: Event, session_id: int) -> EventSession:
 
 def _event_form(**kwargs) -> EventForm:
     form = EventForm(**kwargs)
-    locale = current_locale()
-    form.audience_unit.choices = [
-        SelectChoice(str(u.id), u.display_name(locale))
-        for u in db.session.scalars(select(OrgUnit).order_by(OrgUnit.path))
-    ]
+    form.audience_unit.choices = unit_choices(db.session.scalars(select(OrgUnit).order_by(OrgUnit.path)))
     return form
 
 

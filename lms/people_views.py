@@ -14,6 +14,7 @@ from lms.models import Role, User
 from lms.navigation import add_nav_item
 from lms.people_forms import ActiveForm, ImportApplyForm, ImportUploadForm, PeopleFilterForm, PersonForm
 from lms.permissions import ADMIN_ONLY_ROLES, OFFICE_ROLES, can_see_person, require_role, scope_paths
+from lms.units import unit_choices
 
 bp = Blueprint("people", __name__, url_prefix="/office/people")
 
@@ -35,7 +36,7 @@ def people_list():
     units = people.units_for(db.session, current_user)
     form.unit.choices = [
         SelectChoice("", _("Any unit")),
-        *(SelectChoice(str(u.id), _unit_label(u)) for u in units),
+        *unit_choices(units),
     ]
     form.validate()
     filters = people.PeopleFilter(
@@ -62,7 +63,7 @@ def person(user_id: int):
     is_admin = current_user.has_role(Role.ADMIN)
     roles_editable = scope_paths(current_user) is None
     form = PersonForm(obj=person)
-    choices = [SelectChoice(u.id, _unit_label(u)) for u in people.units_for(db.session, current_user)]
+    choices = unit_choices(people.units_for(db.session, current_user))
     form.org_unit_id.choices = choices if not roles_editable else [SelectChoice(0, _("— no unit —")), *choices]
     form.officer_unit.choices = [SelectChoice(0, _("The whole university")), *choices]
     if request.method == "GET":  # ``obj`` gives UserRole rows and None; the fields want codes
@@ -135,12 +136,6 @@ def set_active(user_id: int):
         db.session.commit()
         flash(_("Reactivated.") if active else _("Deactivated."), "success")
     return redirect(url_for("people.person", user_id=user_id))
-
-
-def _unit_label(unit) -> str:
-    """The unit's name indented by its depth, so the drop-down reads as the tree."""
-    depth = max(unit.path.count("/") - 2, 0)
-    return "· " * depth + unit.display_name(current_locale())
 
 
 def _visible_person(user_id: int) -> User:

@@ -5,15 +5,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from lms import audit
 from lms.extensions import db
-from lms.i18n import current_locale
 from lms.models import OrgUnit
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths, university_wide
-from lms.units import UnitError, save_unit, units_in_tree_order
+from lms.units import UnitError, save_unit, unit_choices, units_in_tree_order
 
 bp = Blueprint("units", __name__, url_prefix="/office/units")
 KINDS = {
@@ -40,12 +40,9 @@ class UnitForm(FlaskForm):
 
 def _form(unit: OrgUnit | None) -> UnitForm:
     form = UnitForm(obj=None)
-    locale = current_locale()
-    form.parent_id.choices = [SelectChoice("", "—")] + [
-        SelectChoice(str(u.id), "— " * depth + u.display_name(locale))
-        for u, depth in units_in_tree_order(db.session)
-        if unit is None or not u.path.startswith(unit.path)
-    ]
+    units = db.session.scalars(select(OrgUnit).order_by(OrgUnit.path))
+    outside = (u for u in units if unit is None or not u.path.startswith(unit.path))
+    form.parent_id.choices = [SelectChoice("", "—"), *unit_choices(outside)]
     if request.method == "GET" and unit is not None:
         form.code.data, form.kind.data = unit.code, unit.kind
         form.parent_id.data = str(unit.parent_id or "")

@@ -1,9 +1,13 @@
 """The org tree: adding units and moving them, keeping every sub-unit's path right."""
 
+from collections.abc import Iterable
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from wtforms import SelectChoice
 
+from lms.i18n import current_locale
 from lms.models import OrgUnit
 
 
@@ -14,7 +18,20 @@ class UnitError(ValueError):
 def units_in_tree_order(session: Session) -> list[tuple[OrgUnit, int]]:
     """Every unit with its depth, parents before their children."""
     units = session.scalars(select(OrgUnit).order_by(OrgUnit.path)).all()
-    return [(unit, unit.path.count("/") - 2) for unit in units]
+    return [(unit, _depth(unit)) for unit in units]
+
+
+def unit_choices(units: Iterable[OrgUnit]) -> list[SelectChoice]:
+    """Units in tree order as drop-down choices, each name indented by its depth so the list reads as the tree.
+
+    Every unit drop-down is built here, so they all look alike; each caller puts its own empty choice first.
+    """
+    locale = current_locale()
+    return [SelectChoice(str(unit.id), "· " * _depth(unit) + unit.display_name(locale)) for unit in units]
+
+
+def _depth(unit: OrgUnit) -> int:
+    return max(unit.path.count("/") - 2, 0)
 
 
 def save_unit(session: Session, unit: OrgUnit, code: str, parent: OrgUnit | None, kind: str, names: dict) -> OrgUnit:
