@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
-from courses.models import Course, Enrolment, EnrolmentStatus
+from courses.models import OPEN_STATUSES, Course, Enrolment, EnrolmentStatus
 from lms.database import localized, utcnow
 from lms.models import OrgUnit, PersonKind, User
 from lms.permissions import people_in_scope
@@ -26,8 +26,6 @@ from lms.permissions import people_in_scope
 MAX_EMAILS = 5000
 #: Nesting depth of ``any`` rules; deeper is a mistake, not an audience.
 MAX_DEPTH = 3
-
-OPEN_STATUSES = (EnrolmentStatus.NOT_STARTED, EnrolmentStatus.IN_PROGRESS)
 
 
 class AudienceError(ValueError):

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session, joinedload
 from courses.certificate_codes import new_short_code, normalize_short_code
 from courses.models import (
     Certificate,
+    CertificateError,
     CertificateExport,
+    CertificateStatus,
     Course,
     Enrolment,
     ExportStatus,
@@ -47,10 +49,6 @@ QR_MASK = 2
 EXPORT_STALE = timedelta(hours=2)
 
 
-class CertificateError(ValueError):
-    """A change the certificate's state does not allow (e.g. re-issuing a revoked one)."""
-
-
 def new_code() -> str:
     """The row's internal 128-bit code (shown only on certificates issued before the short code)."""
     return secrets.token_urlsafe(16)
@@ -61,21 +59,21 @@ def shown_code(cert: Certificate) -> str:
     return cert.short_code or cert.code
 
 
-def certificate_status(cert: Certificate, now: datetime | None = None) -> str:
-    """``revoked``, ``expired`` (its course's validity ran out) or ``valid``."""
+def certificate_status(cert: Certificate, now: datetime | None = None) -> CertificateStatus:
+    """Revoked, expired (its course's validity ran out) or valid."""
     if cert.revoked_at is not None:
-        return "revoked"
+        return CertificateStatus.REVOKED
     expires = as_utc(cert.expires_at)
     if expires is not None and expires <= (now or utcnow()):
-        return "expired"
-    return "valid"
+        return CertificateStatus.EXPIRED
+    return CertificateStatus.VALID
 
 
-def status_condition(status: str, now: datetime):
+def status_condition(status: CertificateStatus, now: datetime):
     """The SQL condition matching ``certificate_status(...) == status``."""
-    if status == "revoked":
+    if status == CertificateStatus.REVOKED:
         return Certificate.revoked_at.is_not(None)
-    if status == "expired":
+    if status == CertificateStatus.EXPIRED:
         return and_(Certificate.revoked_at.is_(None), Certificate.expires_at <= now)
     return and_(
         Certificate.revoked_at.is_(None),
@@ -271,44 +269,36 @@ def certificate_pdf(session: Session, cert: Certificate) -> bytes:
 
 
 def revoke_certificate(session: Session, cert: Certificate, reason: str, actor: User | None = None) -> None:
-    """Revoke ``cert`` for ``reason``; verification says "revoked" from now on."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise CertificateError(_("Give a reason for the revocation."))
-    if cert.revoked_at is not None:
-        raise CertificateError(_("This certificate is already revoked."))
-    cert.revoked_at = utcnow()
-    cert.revoked_reason = reason
-    audit.record(session, "certificate.revoke", cert, actor=actor, details={"code": shown_code(cert), "reason": reason})
+    """``Certificate.revoke``, audited."""
+    cert.revoke(reason)
+    details = {"code": shown_code(cert), "reason": cert.revoked_reason}
+    audit.record(session, "certificate.revoke", cert, actor=actor, details=details)
 
 
 def reissue_certificate(session: Session, cert: Certificate, holder_name: str, actor: User | None = None) -> None:
-    """Render a new PDF under the same code with a corrected name (see the module's docstring)."""
-    holder_name = (holder_name or "").strip()
-    if not holder_name:
-        raise CertificateError(_("Give the name to print."))
-    if cert.revoked_at is not None:
-        raise CertificateError(_("A revoked certificate cannot be re-issued."))
-    facts = CertificateFacts(
-        code=shown_code(cert),
-        holder_name=holder_name,
-        score=cert.score,
-        locale=cert.locale,
-        layout=cert.layout,
-        issued_at=as_utc(cert.issued_at),
-        expires_at=as_utc(cert.expires_at),
-    )
-    pdf = render_certificate_pdf(session, facts, cert.course)
+    """``Certificate.reissue`` with a PDF rendered as at issue but for the corrected name, audited (old and new)."""
+    old_name, old_sha256 = cert.holder_name, cert.pdf_sha256
+
+    def render(name: str) -> bytes:
+        facts = CertificateFacts(
+            code=shown_code(cert),
+            holder_name=name,
+            score=cert.score,
+            locale=cert.locale,
+            layout=cert.layout,
+            issued_at=as_utc(cert.issued_at),
+            expires_at=as_utc(cert.expires_at),
+        )
+        return render_certificate_pdf(session, facts, cert.course)
+
+    cert.reissue(holder_name, render)
     details = {
         "code": shown_code(cert),
-        "old_name": cert.holder_name,
-        "new_name": holder_name,
-        "old_sha256": cert.pdf_sha256,
-        "new_sha256": hashlib.sha256(pdf).hexdigest(),
+        "old_name": old_name,
+        "new_name": cert.holder_name,
+        "old_sha256": old_sha256,
+        "new_sha256": cert.pdf_sha256,
     }
-    cert.holder_name = holder_name
-    cert.pdf = pdf
-    cert.pdf_sha256 = details["new_sha256"]
     audit.record(session, "certificate.reissue", cert, actor=actor, details=details)
 
 
@@ -370,7 +360,7 @@ def office_query(
         )
     if course_slug:
         query = query.where(Course.slug == course_slug)
-    if status in ("valid", "expired", "revoked"):
+    if status in set(CertificateStatus):
         query = query.where(status_condition(status, now or utcnow()))
     return query
 

@@ -191,9 +191,10 @@ def _previous_edition(session: Session, courses: dict[str, Course], now: datetim
     if bundled is None:
         return None
     current = versioning.new_draft_version(session, bundled)
-    # ``versioning.publish`` without its pack check: a copy of a bundled pack passes it (and it costs a second).
-    current.status = CourseStatus.PUBLISHED
-    versioning.archive(session, bundled)
+    # ``Course.publish`` without ``versioning.publish``'s pack check: a copy of a bundled pack passes it
+    # (and it costs a second). Its date is set with the others' below.
+    current.publish()
+    bundled.archive()
     for module in bundled.modules:
         if module.kind == ModuleKind.ATTESTATION:
             edition = progress.document_version(module)

@@ -11,14 +11,14 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import DateTime, Integer, String, false, func, literal, select, update
+from sqlalchemy import DateTime, Integer, String, false, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
 
-from courses.audience import OPEN_STATUSES, audience_user_ids
-from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
+from courses.audience import audience_user_ids
+from courses.models import OPEN_STATUSES, Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
 from lms.database import as_utc, utcnow
 from lms.models import User
 
@@ -180,13 +180,7 @@ def end_assignment(session: Session, assignment: Assignment, now: datetime | Non
     """
     assignment.active = False
     assignment.ended_at = now or utcnow()
-    result = session.execute(
-        update(Enrolment)
-        .where(Enrolment.assignment_id == assignment.id, Enrolment.status.in_(OPEN_STATUSES))
-        .values(status=EnrolmentStatus.CANCELLED)
-        .execution_options(synchronize_session=False, preserve_rowcount=True)
-    )
-    return result.rowcount or 0
+    return Enrolment.cancel_open(session, Enrolment.assignment_id == assignment.id)
 
 
 def run_sync_job() -> None:

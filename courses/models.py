@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+from collections.abc import Callable
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import (
     JSON,
     ForeignKey,
@@ -13,8 +16,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    update,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, object_session, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
@@ -25,6 +30,10 @@ class CourseStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     ARCHIVED = "archived"
+
+
+class VersionError(Exception):
+    """A lifecycle move that is not allowed (publishing a published course, editing a frozen one)."""
 
 
 class ModuleKind(enum.StrEnum):
@@ -63,6 +72,19 @@ class Course(db.Model):
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
     )
+
+    def publish(self, now: datetime | None = None) -> None:
+        """Freeze a draft as the version new learners get (whether its content may be published: the caller's check)."""
+        if self.status != CourseStatus.DRAFT:
+            raise VersionError(gettext("Only a draft can be published."))
+        self.status = CourseStatus.PUBLISHED
+        self.published_at = now or utcnow()
+
+    def archive(self) -> None:
+        """Withdraw a version from new enrolments; people already on it keep it."""
+        if self.status == CourseStatus.ARCHIVED:
+            raise VersionError(gettext("This version is already archived."))
+        self.status = CourseStatus.ARCHIVED
 
 
 class Module(db.Model):
@@ -142,6 +164,10 @@ class EnrolmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"  #: un-assigned before completion; history kept
 
 
+#: An enrolment still to finish: the only kind that starts, completes or is cancelled.
+OPEN_STATUSES = (EnrolmentStatus.NOT_STARTED, EnrolmentStatus.IN_PROGRESS)
+
+
 class Enrolment(db.Model):
     """One person taking one course version in one cycle."""
 
@@ -171,6 +197,56 @@ class Enrolment(db.Model):
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def start(self, now: datetime | None = None) -> None:
+        """The learner opened a module: a new enrolment is in progress from now."""
+        if self.status == EnrolmentStatus.NOT_STARTED:
+            self.status = EnrolmentStatus.IN_PROGRESS
+            self.started_at = now or utcnow()
+
+    def complete(self, now: datetime, score: int | None, valid_until: datetime | None) -> bool:
+        """Record the completion unless it is already recorded; ``True`` for the call that recorded it.
+
+        The conditional UPDATE makes two concurrent requests complete it once.
+        """
+        values = {
+            "status": EnrolmentStatus.COMPLETED,
+            "completed_at": now,
+            "score": score,
+            "valid_until": valid_until,
+            "started_at": self.started_at or now,
+        }
+        session = object_session(self)
+        result = session.execute(
+            update(Enrolment)
+            .where(Enrolment.id == self.id, Enrolment.status != EnrolmentStatus.COMPLETED)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            session.refresh(self)
+            return False
+        for name, value in values.items():
+            set_committed_value(self, name, value)
+        return True
+
+    @classmethod
+    def cancel_open(cls, session, *conditions) -> int:
+        """Cancel the unfinished enrolments matching ``conditions`` in one UPDATE; completions stay as history.
+
+        Returns how many were cancelled.
+        """
+        result = session.execute(
+            update(cls)
+            .where(*conditions, cls.status.in_(OPEN_STATUSES))
+            .values(status=EnrolmentStatus.CANCELLED)
+            .execution_options(synchronize_session=False, preserve_rowcount=True)
+        )
+        return result.rowcount or 0
 
 
 class ModuleProgress(db.Model):
@@ -232,6 +308,18 @@ class Attestation(db.Model):
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class CertificateStatus(enum.StrEnum):
+    """What verifying a certificate says (derived from its dates, not stored)."""
+
+    VALID = "valid"
+    EXPIRED = "expired"  #: its course's validity ran out
+    REVOKED = "revoked"
+
+
+class CertificateError(ValueError):
+    """A change the certificate's state does not allow (e.g. re-issuing a revoked one)."""
+
+
 class Certificate(db.Model):
     """Proof of a completion that anyone can verify by its code."""
 
@@ -266,6 +354,28 @@ class Certificate(db.Model):
     enrolment: Mapped[Enrolment | None] = relationship()
     course: Mapped[Course | None] = relationship()
     user: Mapped[User] = relationship()
+
+    def revoke(self, reason: str, now: datetime | None = None) -> None:
+        """Revoke for a reason, once; verification says "revoked" from now on."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise CertificateError(gettext("Give a reason for the revocation."))
+        if self.revoked_at is not None:
+            raise CertificateError(gettext("This certificate is already revoked."))
+        self.revoked_at = now or utcnow()
+        self.revoked_reason = reason
+
+    def reissue(self, holder_name: str, render: Callable[[str], bytes]) -> None:
+        """Print a corrected name under the same code; ``render(name)`` makes the new PDF. Never on a revoked one."""
+        holder_name = (holder_name or "").strip()
+        if not holder_name:
+            raise CertificateError(gettext("Give the name to print."))
+        if self.revoked_at is not None:
+            raise CertificateError(gettext("A revoked certificate cannot be re-issued."))
+        pdf = render(holder_name)
+        self.holder_name = holder_name
+        self.pdf = pdf
+        self.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
 
 
 class ExportStatus(enum.StrEnum):

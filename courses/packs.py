@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from courses.content import course_files_dir
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
 from lms.config import LOCALES
-from lms.database import utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -796,8 +795,7 @@ def import_pack(session: Session, data: dict, publish: bool = False) -> Course:
             )
         course.modules.append(module)
     if publish:
-        course.status = CourseStatus.PUBLISHED
-        course.published_at = utcnow()
+        course.publish()
     session.add(course)
     session.flush()
     store_files(course, data.get("files", {}))

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from courses import grading
 from courses.contact_placeholders import with_office_contacts
@@ -23,7 +22,6 @@ from courses.models import (
     Attestation,
     Course,
     Enrolment,
-    EnrolmentStatus,
     Module,
     ModuleKind,
     ModuleProgress,
@@ -53,7 +51,7 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def display_status(enrolment: Enrolment, now: datetime | None = None) -> str:
     """The status to show: the stored one, or ``overdue`` when the due date passed first."""
-    if enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.CANCELLED):
+    if not enrolment.is_open:
         return enrolment.status
     due = as_utc(enrolment.due_at)
     if due is not None and due < (now or utcnow()):
@@ -89,9 +87,7 @@ def progress_row(session: Session, enrolment: Enrolment, module: Module) -> Modu
 def visit(enrolment: Enrolment, module: Module, now: datetime | None = None) -> None:
     """Remember where the learner is (to resume there) and that they have started."""
     enrolment.last_module_id = module.id
-    if enrolment.status == EnrolmentStatus.NOT_STARTED:
-        enrolment.status = EnrolmentStatus.IN_PROGRESS
-        enrolment.started_at = now or utcnow()
+    enrolment.start(now)
 
 
 def remedial_lesson(course: Course, quiz: Module) -> Module | None:
@@ -295,11 +291,11 @@ def course_progress(session: Session, enrolments: Sequence[Enrolment]) -> dict[i
 
 
 def check_completion(session: Session, enrolment: Enrolment, now: datetime | None = None) -> bool:
-    """Complete the enrolment when every required module is done; fires ``course_completed`` once.
+    """Complete the enrolment when every required module is done; audits and fires ``course_completed`` once.
 
-    The conditional UPDATE makes two concurrent requests complete it (and fire the signal) once.
+    ``Enrolment.complete`` records it once even when two requests finish it together.
     """
-    if enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.CANCELLED):
+    if not enrolment.is_open:
         return False
     session.flush()
     modules = enrolment.course.modules
@@ -309,24 +305,8 @@ def check_completion(session: Session, enrolment: Enrolment, now: datetime | Non
     now = now or utcnow()
     score = grading.course_score([progress.scores.get(m.id) for m in modules if m.kind == ModuleKind.QUIZ])
     months = enrolment.course.validity_months
-    values = {
-        "status": EnrolmentStatus.COMPLETED,
-        "completed_at": now,
-        "score": score,
-        "valid_until": add_months(now, months) if months else None,
-        "started_at": enrolment.started_at or now,
-    }
-    result = session.execute(
-        update(Enrolment)
-        .where(Enrolment.id == enrolment.id, Enrolment.status != EnrolmentStatus.COMPLETED)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.refresh(enrolment)
+    if not enrolment.complete(now, score, add_months(now, months) if months else None):
         return False
-    for name, value in values.items():
-        set_committed_value(enrolment, name, value)
     audit.record(session, "course.completed", enrolment, details={"course": enrolment.course_slug, "score": score})
     course_completed.send(current_app._get_current_object(), session=session, enrolment=enrolment)
     return True

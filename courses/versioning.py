@@ -9,11 +9,11 @@ import shutil
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courses.models import Course, CourseStatus, Module, Question
+from courses.models import Course, CourseStatus, Module, Question, VersionError
 from courses.packs import files_dir, latest_version, store_files
 from courses.packs import gettext_if_request as _
 from courses.publish_check import publish_problems
-from lms.database import localized, utcnow
+from lms.database import localized
 
 
 def course_titles(session: Session, locale: str, slugs=None) -> dict[str, str]:
@@ -27,30 +27,20 @@ def course_titles(session: Session, locale: str, slugs=None) -> dict[str, str]:
     return {slug: localized(title, locale)[0] or slug for slug, title in session.execute(query)}
 
 
-class VersionError(Exception):
-    """A lifecycle move that is not allowed (publishing a published course, editing a frozen one)."""
-
-
 def publish(session: Session, course: Course) -> Course:
-    """Freeze a draft: it becomes the version new learners get."""
-    if course.status != CourseStatus.DRAFT:
-        raise VersionError(_("Only a draft can be published."))
-    problems = publish_problems(course)
-    if problems:
+    """Freeze a draft whose content passes the pack's checks (``Course.publish`` refuses anything but a draft)."""
+    if course.status == CourseStatus.DRAFT and (problems := publish_problems(course)):
         raise VersionError(
             _("The course cannot be published yet: %(problems)s", problems="; ".join(str(p) for p in problems))
         )
-    course.status = CourseStatus.PUBLISHED
-    course.published_at = utcnow()
+    course.publish()
     session.flush()
     return course
 
 
 def archive(session: Session, course: Course) -> Course:
-    """Withdraw a version from new enrolments; people already on it keep it."""
-    if course.status == CourseStatus.ARCHIVED:
-        raise VersionError(_("This version is already archived."))
-    course.status = CourseStatus.ARCHIVED
+    """Retire a version (``Course.archive``) and write it."""
+    course.archive()
     session.flush()
     return course
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, select, true
 from sqlalchemy.orm import Session
 
-from courses.models import Assignment, Course, Enrolment, EnrolmentStatus
+from courses.models import OPEN_STATUSES, Assignment, Course, Enrolment, EnrolmentStatus
 from courses.reports import latest_cycle
 from lms.database import UTCDateTime, localized, utcnow
 from lms.models import OrgUnit, User
@@ -40,7 +40,6 @@ BEHIND_COUNT = 5
 #: The trend's length when the period has no start.
 DEFAULT_WEEKS = 12
 WEEK = timedelta(days=7)
-OPEN_STATUSES = (EnrolmentStatus.NOT_STARTED, EnrolmentStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
