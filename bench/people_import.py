@@ -106,7 +106,7 @@ def run(quick: bool = False) -> dict:
             # The same file again: every row is compared with the database, nothing to write.
             again_s, again = _timed(lambda: people_import.plan_import(db.session, *people_import.read_table(data)))
             assert again.counts["unchanged"] == rows, again.counts
-            # What rendering each invitation on its own would cost (the way send_invitation does).
+            # What rendering each invitation on its own would cost (what send_invitations avoids).
             sample = list(db.session.scalars(select(User).limit(200)))
             one_by_one_s, _ = _timed(lambda: [_render_one(u) for u in sample])
             db.session.remove()

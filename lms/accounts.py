@@ -2,17 +2,21 @@
 
 import threading
 import uuid
+from collections.abc import Iterable
+from types import SimpleNamespace
 
 from flask import current_app, url_for
 from flask_babel import get_locale
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import or_, select
+from markupsafe import escape
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from lms.config import DEFAULT_LOCALE, LOCALES
 from lms.database import utcnow
 from lms.models import OutboxMessage, OutboxStatus, User, password_fingerprint
-from lms.outbox import enqueue_email, render_email
+from lms.outbox import enqueue_email, new_message_id, render_email
 
 #: One password hash at a time in a process: scrypt takes 32 MB and a core for ~60 ms, and the load
 #: benchmark's sign-ins on four threads at once took a gunicorn worker's peak from 150 MB to 280 MB.
@@ -115,8 +119,52 @@ def request_password_reset(session: Session, email: str) -> User | None:
 
 def send_invitation(session: Session, user: User) -> None:
     """Queue the welcome e-mail with a set-password link for a newly imported person."""
-    link = password_link(user, "lms.accept_invitation")
-    enqueue_email(session, user, "invitation", f"invite:{user.id}", link=link)
+    send_invitations(session, [user])
+
+
+#: Stand-ins the invitation is rendered with once per language; each person's own values replace them.
+_NAME, _EMAIL, _LINK = "ADALxNAMEx7f3a", "adalxemailx7f3a@example.invalid", "ADALxLINKx7f3a"
+
+
+def send_invitations(session: Session, people: Iterable) -> None:
+    """Queue the welcome e-mail with a set-password link for each person (the only way invitations are written).
+
+    ``people``: users, or anything with their ``id``, ``full_name``, ``email``, ``locale`` and ``password_hash``.
+    Rendering the templates costs about 4.6 ms an e-mail (90 s for a 20,000-person import), so they are
+    rendered once per language with stand-ins, then each person's name, e-mail and own link are filled in
+    (HTML-escaped in the HTML body).
+    """
+    rendered = {}
+    endpoint = "lms.accept_invitation"
+    link_base = current_app.config["ADAL_BASE_URL"] + url_for(endpoint, token=_LINK)
+    rows = []
+    for person in people:
+        locale = person.locale if person.locale in LOCALES else DEFAULT_LOCALE
+        if locale not in rendered:
+            stand_in = SimpleNamespace(full_name=_NAME, email=_EMAIL, locale=locale)
+            rendered[locale] = render_email("invitation", locale, user=stand_in, link=_LINK)
+        subject, text, html = rendered[locale]
+        link = link_base.replace(_LINK, make_password_token(person, PURPOSES[endpoint]))
+        name, email = person.full_name, person.email
+        rows.append(
+            {
+                "dedup_key": f"invite:{person.id}",
+                "message_id": new_message_id(),
+                "category": "system",
+                "user_id": person.id,
+                "to_addr": email,
+                "subject": _fill(subject, name, email, link),
+                "body_text": _fill(text, name, email, link),
+                "body_html": _fill(html, str(escape(name)), str(escape(email)), str(escape(link))),
+                "headers": {},
+            }
+        )
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(OutboxMessage), rows[start : start + 1000])
+
+
+def _fill(template: str, name: str, email: str, link: str) -> str:
+    return template.replace(_LINK, link).replace(_NAME, name).replace(_EMAIL, email)
 
 
 #: Account e-mails that carry a set-password link, by the prefix of their outbox key.

@@ -21,18 +21,16 @@ from types import SimpleNamespace
 from typing import BinaryIO, TextIO
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import escape
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from lms import audit
-from lms.accounts import make_password_token
-from lms.config import DEFAULT_LOCALE, LOCALES
-from lms.models import OrgUnit, OutboxMessage, PersonKind, User
-from lms.outbox import new_message_id, render_email
+from lms.accounts import send_invitations
+from lms.config import DEFAULT_LOCALE
+from lms.models import OrgUnit, PersonKind, User
 from lms.signals import people_changed
 
 #: Normalised header names (see ``_normalise_header``) that each column may carry, in en/ru/kk.
@@ -608,46 +606,15 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
-_NAME, _EMAIL, _LINK = "ADALxNAMEx7f3a", "adalxemailx7f3a@example.invalid", "ADALxLINKx7f3a"
-
-
 def queue_invitations(session: Session, people: list[tuple[int, dict]]) -> None:
-    """Queue the invitation e-mail (as ``accounts.send_invitation`` would) for many new people.
-
-    The templates are rendered once per language with placeholders, then each person's name,
-    e-mail and own set-password link are filled in (HTML-escaped in the HTML body).
-    """
-    rendered = {}
-    link_base = current_app.config["ADAL_BASE_URL"] + url_for("lms.accept_invitation", token=_LINK)
-    rows = []
-    for user_id, values in people:
-        locale = values["locale"] if values["locale"] in LOCALES else DEFAULT_LOCALE
-        if locale not in rendered:
-            stand_in = SimpleNamespace(full_name=_NAME, email=_EMAIL, locale=locale)
-            rendered[locale] = render_email("invitation", locale, user=stand_in, link=_LINK)
-        subject, text, html = rendered[locale]
-        token = make_password_token(SimpleNamespace(id=user_id, password_hash=None), "invitation")
-        link = link_base.replace(_LINK, token)
-        name, email = values["full_name"], values["email"]
-        rows.append(
-            {
-                "dedup_key": f"invite:{user_id}",
-                "message_id": new_message_id(),
-                "category": "system",
-                "user_id": user_id,
-                "to_addr": email,
-                "subject": _fill(subject, name, email, link),
-                "body_text": _fill(text, name, email, link),
-                "body_html": _fill(html, str(escape(name)), str(escape(email)), str(escape(link))),
-                "headers": {},
-            }
-        )
-    for chunk in _chunks(rows, 1000):
-        session.execute(insert(OutboxMessage), chunk)
-
-
-def _fill(template: str, name: str, email: str, link: str) -> str:
-    return template.replace(_LINK, link).replace(_NAME, name).replace(_EMAIL, email)
+    """Invite the people just created (no password yet), from the plan's values, in one go."""
+    send_invitations(
+        session,
+        [
+            SimpleNamespace(id=user_id, password_hash=None, **{k: values[k] for k in ("full_name", "email", "locale")})
+            for user_id, values in people
+        ],
+    )
 
 
 # Keeping uploads between the dry run and the apply -----------------------------------------------
