@@ -115,8 +115,9 @@ def _materialize_campaign(session) -> int:
 def run(quick: bool = False) -> dict:
     from sqlalchemy import func, insert, select
 
-    from lms import create_app, delivery
+    from lms import create_app
     from lms.delivery import DeliverySettings, deliver_outbox
+    from lms.delivery.outcomes import Run
     from lms.extensions import db
     from lms.models import OutboxMessage, OutboxStatus, User
 
@@ -174,7 +175,7 @@ def run(quick: bool = False) -> dict:
                 settings = DeliverySettings(smtp_url=f"smtp://127.0.0.1:{port}", mail_from="Adal <compliance@metu.kz>")
                 # The time Adal spends writing outcomes: the cost of recording "sent" message by message.
                 commit_seconds = [0.0]
-                commit = delivery._Run.commit
+                commit = Run.commit
 
                 def timed_commit(self, *args, **kwargs):
                     began = time.perf_counter()
@@ -183,7 +184,7 @@ def run(quick: bool = False) -> dict:
                     finally:
                         commit_seconds[0] += time.perf_counter() - began
 
-                delivery._Run.commit = timed_commit
+                Run.commit = timed_commit
                 # Baselines and Adal alternate in rounds, so a change of load on the machine hits all.
                 baseline_seconds = build_send_seconds = adal_seconds = 0.0
                 per_round = count // ROUNDS
@@ -210,7 +211,7 @@ def run(quick: bool = False) -> dict:
                     delivered_by_adal += report.sent
                 done.set()
                 sampler.join()
-                delivery._Run.commit = commit
+                Run.commit = commit
                 delivered = delivered_by_adal
                 sent_rows = db.session.scalar(
                     select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)

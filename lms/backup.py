@@ -433,10 +433,12 @@ class BackupSettings:
 
     @classmethod
     def from_config(cls, config) -> "BackupSettings":
-        """``ADAL_BACKUP_DIR`` (unset: no nightly backup), ``ADAL_BACKUP_KEEP`` (7), ``ADAL_BACKUP_AT`` (02:00)."""
+        """``ADAL_BACKUP_DIR`` (unset: no nightly backup), ``ADAL_BACKUP_KEEP`` (7), ``ADAL_BACKUP_AT`` (02:00),
+        read by ``lms.config``; an empty value is the default."""
 
         def setting(name: str, default: str) -> str:
-            return str(config.get(name) or os.environ.get(name) or default)
+            value = config.get(name)
+            return default if value in (None, "") else str(value)
 
         folder = setting("ADAL_BACKUP_DIR", "")
         keep = int(setting("ADAL_BACKUP_KEEP", "7"))

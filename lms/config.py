@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 LOCALES = ("kk", "ru", "en")
+#: Seconds a lease lasts without renewal when ``ADAL_LEASE_SECONDS`` is unset.
+DEFAULT_LEASE_SECONDS = 20.0
 DEFAULT_LOCALE = "kk"
 
 
@@ -95,6 +97,28 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "ADAL_SMTP_URL": env.get("ADAL_SMTP_URL", ""),
         "ADAL_MAIL_FROM": env.get("ADAL_MAIL_FROM", "Adal <compliance@metu.kz>"),
         "ADAL_MAIL_RATE": float(env.get("ADAL_MAIL_RATE", "0")),  # messages a second, 0 = no cap
+        # -- delivering the outbox (``lms.delivery``); empty values mean the default
+        #: Messages one delivery run claims at a time.
+        "ADAL_MAIL_BATCH": int(env.get("ADAL_MAIL_BATCH") or "100"),
+        #: Seconds a claim holds its messages unrenewed before they are a crashed run's (None: ADAL_LEASE_SECONDS).
+        "ADAL_MAIL_LEASE_SECONDS": _optional_float(env.get("ADAL_MAIL_LEASE_SECONDS")),
+        #: Seconds of the first wait after a temporary refusal (4xx) or an outage; doubles each time.
+        "ADAL_MAIL_RETRY_SECONDS": float(env.get("ADAL_MAIL_RETRY_SECONDS") or "60"),
+        #: Temporary refusals of one message before it is marked failed.
+        "ADAL_MAIL_MAX_ATTEMPTS": int(env.get("ADAL_MAIL_MAX_ATTEMPTS") or "10"),
+        #: Socket timeout of the SMTP connection, in seconds.
+        "ADAL_MAIL_TIMEOUT": float(env.get("ADAL_MAIL_TIMEOUT") or "30"),
+        #: The longest wait, in seconds, between two tries of an unreachable mail server.
+        "ADAL_MAIL_OUTAGE_MAX_SECONDS": float(env.get("ADAL_MAIL_OUTAGE_MAX_SECONDS") or "300"),
+        #: Seconds a scheduler's (or, on SQLite, a sender's) lease lasts without renewal (``lms.leases``).
+        "ADAL_LEASE_SECONDS": float(env.get("ADAL_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS),
+        # -- the nightly backup (``lms.backup``)
+        #: The folder of the nightly backups (empty: no nightly backup).
+        "ADAL_BACKUP_DIR": env.get("ADAL_BACKUP_DIR", ""),
+        #: How many nightly backups to keep, newest first.
+        "ADAL_BACKUP_KEEP": int(env.get("ADAL_BACKUP_KEEP") or "7"),
+        #: The local time (ADAL_TIMEZONE) after which each day's backup is made.
+        "ADAL_BACKUP_AT": env.get("ADAL_BACKUP_AT") or "02:00",
         "ADAL_TIMEZONE": env.get("ADAL_TIMEZONE", "Asia/Almaty"),
         #: Campaign e-mails wait out the night and holidays, and non-mandatory ones a weekly cap.
         "ADAL_QUIET_HOURS": env.get("ADAL_QUIET_HOURS", "21:00-08:00"),
@@ -144,6 +168,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config["SQLALCHEMY_DATABASE_URI"])
     config["REMEMBER_COOKIE_DURATION"] = timedelta(days=config["ADAL_REMEMBER_DAYS"])
     return config
+
+
+def _optional_float(value: str | None) -> float | None:
+    """A number of an optional setting; None when unset or empty (another setting then decides)."""
+    return float(value) if value else None
 
 
 def _engine_options(url: str) -> dict:

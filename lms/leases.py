@@ -35,6 +35,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from lms.config import DEFAULT_LEASE_SECONDS
 from lms.database import as_utc, utcnow
 from lms.models import SchedulerLease
 
@@ -42,13 +43,12 @@ log = logging.getLogger(__name__)
 
 #: The lease of the scheduler that runs the campaign jobs.
 SCHEDULER_LEASE = "scheduler"
-DEFAULT_LEASE_SECONDS = 20.0
 
 
 def lease_seconds(config) -> float:
-    """How long a lease lasts without renewal (``ADAL_LEASE_SECONDS``)."""
-    value = config.get("ADAL_LEASE_SECONDS") or os.environ.get("ADAL_LEASE_SECONDS")
-    return float(value) if value else DEFAULT_LEASE_SECONDS
+    """How long a lease lasts without renewal (``ADAL_LEASE_SECONDS``, read by ``lms.config``)."""
+    value = config.get("ADAL_LEASE_SECONDS")
+    return DEFAULT_LEASE_SECONDS if value in (None, "") else float(value)
 
 
 def holder_name() -> str:
