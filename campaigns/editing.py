@@ -15,21 +15,14 @@ from lms.config import LOCALES
 from lms.database import utcnow
 from lms.names import name_in, names_from_fields
 
-UNIT_KINDS = {"unit"}
 COURSE_KINDS = {"not_completed", "due_within", "overdue", "completed_within"}
 DAYS_KINDS = {"due_within", "completed_within"}
 
 
 def audience_from_form(session: Session, form: CampaignForm) -> dict:
     """The audience rule the form describes, validated; errors land on the form's fields."""
-    kind = form.audience_kind.data
-    rule: dict = {"kind": kind}
-    if kind in UNIT_KINDS:
-        rule.update(unit_id=int(form.audience_unit.data or 0), sub=True)
-    elif kind == "group":
-        rule["group"] = (form.audience_group.data or "").strip()
-    elif kind == "people":
-        rule["emails"] = [e.strip() for e in (form.audience_emails.data or "").split() if e.strip()]
+    rule = form.audience_rule()
+    kind = rule["kind"]
     if kind in COURSE_KINDS:
         rule["course"] = form.course_slug.data
     if kind in DAYS_KINDS:
@@ -63,15 +56,12 @@ def apply_campaign_form(session: Session, campaign: Campaign, form: CampaignForm
 
 
 def fill_campaign_form(form: CampaignForm, campaign: Campaign, locale: str) -> None:
-    rule = campaign.audience or {"kind": "all"}
     names = campaign.names or {locale: campaign.name}  # a name saved before names had languages
     for code in LOCALES:
         form[f"name_{code}"].data = names.get(code, "")
     form.category.data, form.course_slug.data = campaign.category, campaign.course_slug
-    form.audience_kind.data = rule.get("kind")
-    form.audience_unit.data = str(rule.get("unit_id", ""))
-    form.audience_group.data = rule.get("group", "")
-    form.audience_emails.data = "\n".join(rule.get("emails", []))
+    rule = campaign.audience or {"kind": "all"}
+    form.fill_audience(rule)
     form.audience_days.data = rule.get("days")
     form.evergreen.data, form.track_opens.data = campaign.evergreen, campaign.track_opens
     form.track_clicks.data, form.escalate_after.data = campaign.track_clicks, campaign.escalate_after

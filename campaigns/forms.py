@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 
 from campaigns.models import Category, StepTiming
+from courses.audience_forms import AudienceRuleFields
 
 CATEGORY_LABELS = {
     Category.AWARENESS: _l("Awareness (people may unsubscribe)"),
@@ -29,30 +30,14 @@ TIMING_LABELS = {
     StepTiming.RELATIVE_TO_DUE: _l("Relative to the person's due date"),
     StepTiming.ON_JOIN: _l("When a person joins the audience"),
 }
-AUDIENCE_KINDS = {
-    "all": _l("Everyone"),
-    "staff": _l("All staff"),
-    "students": _l("All students"),
-    "unit": _l("An org unit with its sub-units"),
-    "group": _l("A study group"),
-    "people": _l("A pasted list of e-mails"),
-    "not_completed": _l("Have not completed a course"),
-    "due_within": _l("Due within N days"),
-    "overdue": _l("Overdue"),
-    "completed_within": _l("Completed in the last N days"),
-}
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(AudienceRuleFields):
     name_kk = StringField(_l("In Kazakh"), validators=[Optional(), Length(max=200)])
     name_ru = StringField(_l("In Russian"), validators=[Optional(), Length(max=200)])
     name_en = StringField(_l("In English"), validators=[Optional(), Length(max=200)])
     category = SelectField(_l("Category"), choices=[SelectChoice(k.value, v) for k, v in CATEGORY_LABELS.items()])
     course_slug = SelectField(_l("Course"), choices=[], validators=[Optional()])
-    audience_kind = SelectField(_l("Audience"), choices=[SelectChoice(k, v) for k, v in AUDIENCE_KINDS.items()])
-    audience_unit = SelectField(_l("Org unit"), choices=[], validators=[Optional()])
-    audience_group = StringField(_l("Study group"), validators=[Optional(), Length(max=64)])
-    audience_emails = TextAreaField(_l("E-mails, one a line"), validators=[Optional()])
     audience_days = IntegerField(_l("Days"), validators=[Optional(), NumberRange(min=1, max=3650)])
     evergreen = BooleanField(_l("Also reach people who join the audience later"))
     track_opens = BooleanField(_l("Track opens"), default=True)

@@ -11,12 +11,13 @@ from sqlalchemy import case, func, select
 from wtforms import SelectChoice
 
 from campaigns import control, editing, library, reports, waiting
-from campaigns.forms import AUDIENCE_KINDS, CATEGORY_LABELS, TIMING_LABELS, ActionForm, CampaignForm, StepForm
+from campaigns.forms import CATEGORY_LABELS, TIMING_LABELS, ActionForm, CampaignForm, StepForm
 from campaigns.materialize import render_for
 from campaigns.models import Campaign, CampaignStatus, CampaignStep, IllegalTransition
 from campaigns.scheduling import ScheduleError, first_run
 from campaigns.timing_words import timing_summary, timing_words
 from courses.audience import AudienceError, count_audience, describe_rule
+from courses.audience_forms import AUDIENCE_KINDS
 from courses.versioning import course_titles
 from lms import audit
 from lms.database import utcnow

@@ -73,11 +73,7 @@ def fill_event_form(form: EventForm, event: Event, tz: ZoneInfo) -> None:
     ):
         for code in LOCALES:
             form[f"{prefix}_{code}"].data = (texts or {}).get(code, "")
-    rule = event.audience or {"kind": "all"}
-    form.audience_kind.data = rule["kind"]
-    form.audience_unit.data = str(rule.get("unit_id", ""))
-    form.audience_group.data = rule.get("group", "")
-    form.audience_emails.data = "\n".join(rule.get("emails", []))
+    form.fill_audience(event.audience or {"kind": "all"})
     form.kind.data, form.audience_mode.data = event.kind, event.audience_mode
     form.registration_opens_at.data = to_local(event.registration_opens_at, tz)
     form.registration_closes_at.data = to_local(event.registration_closes_at, tz)

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
-from campaigns.forms import AUDIENCE_KINDS
+from courses.audience_forms import AudienceRuleFields, kind_choices
 from events.models import AudienceMode, EventKind, EventStatus, RegistrationStatus, SessionStatus
 
 KIND_LABELS = {
@@ -42,10 +42,10 @@ REGISTRATION_STATUS_LABELS = {
     RegistrationStatus.NO_SHOW: _l("no-show"),
 }
 #: Rules about who people are; course-progress rules belong to reminders, not to events.
-EVENT_AUDIENCE_KINDS = {k: AUDIENCE_KINDS[k] for k in ("all", "staff", "students", "unit", "group", "people")}
+EVENT_AUDIENCE_KINDS = ("all", "staff", "students", "unit", "group", "people")
 
 
-class EventForm(FlaskForm):
+class EventForm(AudienceRuleFields):
     title_kk = StringField(_l("Title (Kazakh)"), validators=[Optional(), Length(max=300)])
     title_ru = StringField(_l("Title (Russian)"), validators=[Optional(), Length(max=300)])
     title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=300)])
@@ -53,10 +53,7 @@ class EventForm(FlaskForm):
     description_ru = TextAreaField(_l("Description (Russian)"), validators=[Optional(), Length(max=20000)])
     description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=20000)])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, v) for k, v in KIND_LABELS.items()])
-    audience_kind = SelectField(_l("Audience"), choices=[SelectChoice(k, v) for k, v in EVENT_AUDIENCE_KINDS.items()])
-    audience_unit = SelectField(_l("Org unit"), choices=[], validators=[Optional()])
-    audience_group = StringField(_l("Study group"), validators=[Optional(), Length(max=64)])
-    audience_emails = TextAreaField(_l("E-mails, one a line"), validators=[Optional()])
+    audience_kind = SelectField(_l("Audience"), choices=kind_choices(EVENT_AUDIENCE_KINDS))
     audience_mode = SelectField(_l("The audience"), choices=[SelectChoice(k.value, v) for k, v in MODE_LABELS.items()])
     registration_opens_at = DateTimeLocalField(_l("Registration opens (Almaty)"), validators=[Optional()])
     registration_closes_at = DateTimeLocalField(_l("Registration closes (Almaty)"), validators=[Optional()])
