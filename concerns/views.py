@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from concerns import attachments, reporting
 from concerns.forms import CATEGORY_LABELS, OUTCOME_LABELS, STATUS_LABELS, AnswerForm, FollowUpForm, ReportForm
-from concerns.receipts import find_case
+from concerns.receipts import find_case, normalize
 from lms.extensions import db, limiter, login_manager
 
 bp = Blueprint("concerns", __name__, url_prefix="/report")
@@ -39,7 +39,7 @@ def _global_key() -> str:
 
 def _case_number_key() -> str:
     """Tries at a receipt code count per case number typed: no address is kept."""
-    return "case:" + "".join(request.form.get("number", "").split()).upper()[:20]
+    return "case:" + normalize(request.form.get("number", ""))[:20]  # "k7qf 2m9d" is K7QF-2M9D too
 
 
 @bp.route("", methods=["GET", "POST"])
