@@ -1,8 +1,8 @@
-"""The audience part of the campaign and event forms: which kind of rule, and its unit, group or e-mails.
+"""The audience part of the office's forms: which kind of rule, and its unit, group or e-mails.
 
-One place builds these fields, turns them into a rule and back, so a campaign and an event ask
-"who" alike. (The assignment form's audience builder, ``office_forms.AudienceFields``, keeps its own
-field names: the live count's ``audience-count.js`` sends them.)
+Every audience form reads its fields into a rule through ``person_rule``; the campaign and event forms
+also share their fields (``AudienceRuleFields``). The assignment form's builder
+(``office_forms.AudienceFields``) keeps its own field names: the live count's ``audience-count.js`` sends them.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -29,6 +29,21 @@ def kind_choices(kinds) -> list[SelectChoice]:
     return [SelectChoice(kind, AUDIENCE_KINDS[kind]) for kind in kinds]
 
 
+def person_rule(kind: str, unit_id, group, emails, sub: bool) -> dict:
+    """The rule an audience form's fields describe, as typed: ``validate_rule`` parses and checks it.
+
+    Every audience form (assignments', campaigns', events') reads its fields through here.
+    """
+    rule: dict = {"kind": kind}
+    if kind == "unit":
+        rule.update(unit_id=unit_id, sub=sub)
+    elif kind == "group":
+        rule["group"] = group
+    elif kind == "people":
+        rule["emails"] = emails or ""
+    return rule
+
+
 class AudienceRuleFields(FlaskForm):
     """The audience fields; the unit's choices are set by the view (``lms.units.unit_choices``)."""
 
@@ -39,15 +54,8 @@ class AudienceRuleFields(FlaskForm):
 
     def audience_rule(self) -> dict:
         """The rule the fields describe, not yet validated (``courses.audience.validate_rule``)."""
-        kind = self.audience_kind.data
-        rule: dict = {"kind": kind}
-        if kind == "unit":
-            rule.update(unit_id=int(self.audience_unit.data or 0), sub=True)
-        elif kind == "group":
-            rule["group"] = (self.audience_group.data or "").strip()
-        elif kind == "people":
-            rule["emails"] = [e.strip() for e in (self.audience_emails.data or "").split() if e.strip()]
-        return rule
+        fields = (self.audience_unit, self.audience_group, self.audience_emails)
+        return person_rule(self.audience_kind.data, *(field.data for field in fields), sub=True)
 
     def fill_audience(self, rule: dict) -> None:
         """Show a saved rule in the fields."""

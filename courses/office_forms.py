@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from courses.audience import AudienceError, validate_rule
+from courses.audience_forms import person_rule
 from courses.reports import STATE_LABELS, STATES
 from lms.extensions import db
 from lms.people_forms import KIND_CHOICES
@@ -50,14 +51,7 @@ class AudienceFields(FlaskForm):
 
     def rule(self) -> dict:
         """The audience rule the fields describe, validated; ``AudienceError`` says what is wrong."""
-        kind = self.kind.data
-        raw = {"kind": kind}
-        if kind == "unit":
-            raw.update(unit_id=self.unit_id.data, sub=bool(self.sub.data))
-        elif kind == "group":
-            raw["group"] = self.group.data
-        elif kind == "people":
-            raw["emails"] = self.emails.data or ""
+        raw = person_rule(self.kind.data, self.unit_id.data, self.group.data, self.emails.data, bool(self.sub.data))
         return validate_rule(raw, db.session)
 
 
