@@ -20,6 +20,7 @@ from wtforms.fields import FieldList
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from courses.authoring import key_problems, question_key, texts_from
+from courses.questions import question_type
 from lms.config import LOCALES
 from lms.i18n import LANGUAGE_NAMES
 
@@ -188,35 +189,27 @@ class QuestionForm(FlaskForm):
             "explanation": texts_from(self.data, "explanation"),
             "points": self.points.data,
         }
-        if kind == "truefalse":
-            entry["answer"] = self.truth.data == "true"
-            return entry, _untranslated(entry, main_locale, [])
+        qtype = question_type(kind)
+        if not qtype.has_options:
+            entry["answer"], errors = qtype.form_answer([], self.truth.data)
+            return entry, _untranslated(entry, main_locale, []) + errors
         rows, letters = [], []
         for index, row in enumerate(self.options.data):
             text = texts_from(row, "text")
             if text:
                 option = {"id": row["id"] or "abcdef"[index], "text": text}
-                if kind == "matching":
+                if qtype.matched:
                     option["match"] = texts_from(row, "match")
                 rows.append((option, row))
                 letters.append("abcdef"[index])
         entry["options"] = [option for option, _row in rows]
-        correct = [option["id"] for option, row in rows if row["correct"]]
         errors = _untranslated(entry, main_locale, letters)
         if len(rows) < 2:
             errors.append(_l("Fill in at least two options."))
-        if kind == "single":
-            if len(correct) != 1:
-                errors.append(_l("Mark exactly one option as correct."))
-            entry["answer"] = correct[0] if correct else None
-        elif kind == "multiple":
-            if not correct:
-                errors.append(_l("Mark at least one option as correct."))
-            entry["answer"] = correct
-        elif kind == "ordering":
-            if any(row["order"] is None for _option, row in rows):
-                errors.append(_l("Give every option its place in the right order."))
-            entry["answer"] = [option["id"] for option, row in sorted(rows, key=lambda r: r[1]["order"] or 0)]
+        answer, answer_errors = qtype.form_answer(rows, self.truth.data)
+        errors += answer_errors
+        if qtype.answer_in_pack:
+            entry["answer"] = answer
         return entry, [str(e) for e in errors]
 
     def checked_entry(self, module, kind: str, existing=None) -> tuple[dict, list[str]]:
@@ -248,18 +241,17 @@ class QuestionForm(FlaskForm):
         for locale in LOCALES:
             self[f"text_{locale}"].data = question.text.get(locale, "")
             self[f"explanation_{locale}"].data = question.explanation.get(locale, "")
-        if question.kind == "truefalse":
-            self.truth.data = "true" if question.answer else "false"
-        answer = question.answer
+        qtype = question_type(question.kind)
+        for name, value in qtype.form_values(question).items():
+            self[name].data = value
         for index, option in enumerate(question.options[:MAX_OPTIONS]):
             row = self.options[index]
             row["id"].data = option["id"]
             for locale in LOCALES:
                 row[f"text_{locale}"].data = option["text"].get(locale, "")
                 row[f"match_{locale}"].data = option.get("match", {}).get(locale, "")
-            row["correct"].data = option["id"] == answer or (isinstance(answer, list) and option["id"] in answer)
-            if question.kind == "ordering":
-                row["order"].data = answer.index(option["id"]) + 1
+            for name, value in qtype.row_values(question.answer, option["id"]).items():
+                row[name].data = value
 
 
 _translated(QuestionForm, "text", _l("Question"), TextAreaField)

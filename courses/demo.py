@@ -470,7 +470,7 @@ def _answer(rng: random.Random, module: Module, draw: list[dict], pass_mark: int
             if not to_pass and rng.random() < 0.04:
                 given = None  # left empty
             else:
-                given = kind.key(question) if rng.random() < accuracy else _wrong(rng, question, kind.key(question))
+                given = kind.key(question) if rng.random() < accuracy else kind.wrong(rng, question, kind.key(question))
             if given is not None:
                 answers[str(question.id)] = given
             fraction = 0.0 if given is None else kind.score(question, given)
@@ -481,34 +481,6 @@ def _answer(rng: random.Random, module: Module, draw: list[dict], pass_mark: int
         if passed == to_pass:
             return answers, results, score, passed
     raise AssertionError(f"no answers of module {module.id} give passed={to_pass}")
-
-
-def _wrong(rng: random.Random, question, key):
-    """A plausible wrong answer of the question's kind, in the same shape as a right one."""
-    ids = [str(o["id"]) for o in question.options or []]
-    if question.kind == "truefalse":
-        return not key
-    if question.kind == "single":
-        return rng.choice([i for i in ids if i != key] or ids)
-    if question.kind == "multiple":
-        others = [i for i in ids if i not in key]
-        if others and (len(key) == 1 or rng.random() < 0.5):
-            return sorted({*key, rng.choice(others)})
-        return sorted(rng.sample(key, len(key) - 1)) if len(key) > 1 else key
-    if question.kind == "ordering":
-        wrong = list(key)
-        if len(wrong) > 1:
-            i = rng.randrange(len(wrong) - 1)
-            wrong[i], wrong[i + 1] = wrong[i + 1], wrong[i]
-        return wrong
-    if question.kind == "matching":
-        wrong = dict(key)
-        lefts = list(wrong)
-        if len(lefts) > 1:
-            a, b = rng.sample(lefts, 2)
-            wrong[a], wrong[b] = wrong[b], wrong[a]
-        return wrong
-    return key
 
 
 # --- Writing ------------------------------------------------------------------------------------

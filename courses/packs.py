@@ -24,20 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import yaml
-from flask import current_app, has_request_context
-from flask_babel import gettext
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from courses.content import course_files_dir
+from courses.grading import GRADING_RULES, HIGHEST
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
+from courses.questions import QUESTION_TYPES, PackRuleBroken, QuestionType, question_type
 from lms.config import LOCALES
+from lms.i18n import gettext_if_request
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-QUESTION_KINDS = ("single", "multiple", "truefalse", "ordering", "matching")
 AUDIENCES = ("all", "staff", "students")
-GRADING = ("highest", "last")
 SHOW_ANSWERS = ("always", "passed", "never")
 #: A Markdown link or image target: ``](target)`` or ``](target "title")``.
 LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -45,13 +45,6 @@ LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 LINK_DEFINITION_RE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?")
 ZIP_MAX_FILES = 500
 ZIP_MAX_BYTES = 50 * 1024 * 1024
-
-
-def gettext_if_request(text: str, **params) -> str:
-    """Translated on a page (the upload form); plain English in the CLI, which has no reader."""
-    if has_request_context():
-        return gettext(text, **params)
-    return text % params if params else text
 
 
 _ = gettext_if_request
@@ -412,7 +405,7 @@ class _Checker:
             ("pools", "time_limit_minutes", "max_attempts", "grading", "show_answers", "pass_mark", "remedial_module"),
         )
         result = {
-            "grading": self.choice(file, settings, "grading", GRADING, "highest"),
+            "grading": self.choice(file, settings, "grading", GRADING_RULES, HIGHEST),
             "show_answers": self.choice(file, settings, "show_answers", SHOW_ANSWERS, "always"),
             "time_limit_minutes": self.integer(file, settings, "time_limit_minutes", 1),
             "max_attempts": self.integer(file, settings, "max_attempts", 1),
@@ -555,24 +548,24 @@ class _Checker:
         question = {
             "key": key,
             "pool": pool,
-            "kind": self.choice(file, entry, "kind", QUESTION_KINDS),
+            "kind": self.choice(file, entry, "kind", tuple(QUESTION_TYPES)),
             "text": self.translated(file, entry, "text"),
             "explanation": self.translated(file, entry, "explanation"),
             "points": self.integer(file, entry, "points", 1) or 1,
         }
         before = len(self.errors)
-        kind = question["kind"]
-        if kind is not None:
+        if question["kind"] is not None:
+            kind = question_type(question["kind"])
             options = self.options(file, entry, kind)
             question["options"] = options
             question["answer"] = self.answer(file, entry, kind, options)
         return question if len(self.errors) == before and None not in question.values() else None
 
-    def options(self, file: str, entry: _Map, kind: str) -> list:
+    def options(self, file: str, entry: _Map, kind: QuestionType) -> list:
         raw = entry.get("options")
-        if kind == "truefalse":
+        if not kind.has_options:
             if raw:
-                self.error(file, self.line(entry, "options"), _("a true/false question has no options"))
+                self.error(file, self.line(entry, "options"), kind.options_refused())
             return []
         if not isinstance(raw, list) or len(raw) < 2:
             self.error(file, self.line(entry, "options") or entry.line, _("the question needs at least two options"))
@@ -591,48 +584,24 @@ class _Checker:
                 continue
             ids.add(option_id)
             data = {"id": option_id, "text": self.translated(file, option, "text")}
-            if kind == "matching":
+            if kind.matched:
                 data["match"] = self.translated(file, option, "match")
             elif "match" in option:
                 self.error(file, self.line(option, "match"), _("only matching questions have “match”"))
             options.append(data)
         return options
 
-    def answer(self, file: str, entry: _Map, kind: str, options: list):
+    def answer(self, file: str, entry: _Map, kind: QuestionType, options: list):
+        """The question type's own rule turns the pack's ``answer`` into the stored one."""
         answer = entry.get("answer")
-        line = self.line(entry, "answer") or entry.line
-        ids = [o["id"] for o in options]
-        if kind == "matching":
-            if answer is not None:
-                self.error(file, line, _("a matching question has no “answer”: each option's “match” is its partner"))
-            return {i: i for i in ids}
-        if answer is None:
+        if answer is None and kind.answer_in_pack:
             self.error(file, entry.line, _("“answer” is missing"))
             return None
-        if kind == "truefalse":
-            if not isinstance(answer, bool):
-                self.error(file, line, _("the answer of a true/false question must be true or false"))
-                return None
-            return answer
-        if kind == "single":
-            if answer not in ids:
-                self.error(file, line, _("the answer “%(answer)s” is not one of the options", answer=answer))
-                return None
-            return answer
-        if not isinstance(answer, list) or not answer:
-            self.error(file, line, _("the answer must be a list of option ids"))
+        try:
+            return kind.pack_answer(answer, [o["id"] for o in options])
+        except PackRuleBroken as exc:
+            self.error(file, self.line(entry, "answer") or entry.line, str(exc))
             return None
-        wrong = [str(a) for a in answer if a not in ids]
-        if wrong:
-            self.error(file, line, _("the answer names ids that are not options: %(ids)s", ids=", ".join(wrong)))
-            return None
-        if len(set(answer)) != len(answer):
-            self.error(file, line, _("the answer repeats an option"))
-            return None
-        if kind == "ordering" and sorted(answer) != sorted(ids):
-            self.error(file, line, _("the answer of an ordering question must list every option once"))
-            return None
-        return list(answer)
 
     def unused_files(self, data: dict) -> None:
         """A Markdown or quiz file no module uses is most likely a typo in its name."""
@@ -893,7 +862,7 @@ def pack_files(data: dict) -> dict[str, bytes]:
                 entry_q = {k: q[k] for k in ("key", "pool", "kind", "text")}
                 if q["options"]:
                     entry_q["options"] = q["options"]
-                if q["kind"] != "matching":
+                if question_type(q["kind"]).answer_in_pack:
                     entry_q["answer"] = q["answer"]
                 entry_q["explanation"] = q["explanation"]
                 if q["points"] != 1:

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from courses.models import Course, Module, ModuleKind
 from courses.packs import LINK_DEFINITION_RE, LINK_RE, check_question, course_problems, files_dir
 from courses.packs import gettext_if_request as _
+from courses.questions import question_type
 from lms.i18n import LANGUAGE_NAMES
 
 
@@ -104,7 +105,7 @@ def _question_problems(question, locale: str, language: str) -> list[str]:
         ]
     fields = ("key", "pool", "kind", "text", "options", "explanation", "points")
     entry = {field: getattr(question, field) for field in fields}
-    if question.kind != "matching":  # a matching question's partners are its answer
+    if question_type(question.kind).answer_in_pack:  # a matching question's partners are its answer
         entry["answer"] = question.answer
     _data, errors = check_question(entry, locale)
     return [f"«{question.key}»: {error}" for error in errors]

@@ -4,6 +4,9 @@ A type never looks at the database: it gets the question row (or anything with `
 ``answer`` and ``text``), the entry of the attempt's draw (``{"question_id", "options"}``), the
 submitted form and a locale. The correct answer is only read by ``score`` and ``reveal``, which
 run after submission.
+
+Each type also carries its pack rules and export (``courses.packs``), its authoring form's mapping
+(``courses.authoring_forms``) and a plausible wrong answer for the demo: a sixth type is one class.
 """
 
 from __future__ import annotations
@@ -16,12 +19,17 @@ from flask_babel import pgettext
 
 from courses.contact_placeholders import with_office_contacts
 from lms.database import localized
+from lms.i18n import gettext_if_request as _
 
 QUESTION_TYPES: dict[str, type[QuestionType]] = {}
 
 
 class AnswerError(ValueError):
     """A submitted answer that cannot belong to the question (a forged or broken form)."""
+
+
+class PackRuleBroken(ValueError):
+    """A pack's (or the authoring form's) answer that breaks its type's rule; the message says which."""
 
 
 def register(cls: type[QuestionType]) -> type[QuestionType]:
@@ -106,6 +114,51 @@ class QuestionType:
         ids = given if isinstance(given, list) else [given]
         return [_text(options[i].get("text"), locale, default_locale) for i in ids if i in options]
 
+    # -- packs and the authoring form
+
+    #: Whether the question lists options (a statement has none), and whether each has a ``match``.
+    has_options = True
+    matched = False
+    #: Whether a pack writes the ``answer`` (matching questions' partners are their answer).
+    answer_in_pack = True
+
+    def options_refused(self) -> str:
+        """Why a pack's ``options`` are refused, for a type without options."""
+        raise NotImplementedError
+
+    def pack_answer(self, answer, ids: list[str]):
+        """A pack's ``answer`` (given ``ids``, the option ids) as stored; ``PackRuleBroken`` when wrong."""
+        raise NotImplementedError
+
+    def form_answer(self, rows: list[tuple[dict, dict]], truth: str) -> tuple[object, list]:
+        """The answer the authoring form gives, from its filled ``(option, row)`` pairs and the
+        statement's ``truth``, and what the form lacks for it."""
+        raise NotImplementedError
+
+    def form_values(self, question) -> dict:
+        """The authoring form's own fields for an existing question (``truth``)."""
+        return {}
+
+    def row_values(self, answer, option_id: str) -> dict:
+        """The authoring form's option row for an existing question (``correct``, ``order``)."""
+        return {"correct": option_id == answer or (isinstance(answer, list) and option_id in answer)}
+
+    def wrong(self, rng: random.Random, question, key):
+        """A plausible wrong answer in the same shape as the right one ``key`` (for the demo)."""
+        return key
+
+
+def _option_list(answer, ids: list[str]) -> list[str]:
+    """A pack's answer that lists option ids, each once."""
+    if not isinstance(answer, list) or not answer:
+        raise PackRuleBroken(_("the answer must be a list of option ids"))
+    wrong = [str(a) for a in answer if a not in ids]
+    if wrong:
+        raise PackRuleBroken(_("the answer names ids that are not options: %(ids)s", ids=", ".join(wrong)))
+    if len(set(answer)) != len(answer):
+        raise PackRuleBroken(_("the answer repeats an option"))
+    return list(answer)
+
 
 def _choose(value: str, allowed: list[str]) -> str:
     if value not in allowed:
@@ -126,6 +179,20 @@ class SingleChoice(QuestionType):
     def key(self, question):
         return str(question.answer)
 
+    def pack_answer(self, answer, ids):
+        if answer not in ids:
+            raise PackRuleBroken(_("the answer “%(answer)s” is not one of the options", answer=answer))
+        return answer
+
+    def form_answer(self, rows, truth):
+        correct = [option["id"] for option, row in rows if row["correct"]]
+        errors = [] if len(correct) == 1 else [_l("Mark exactly one option as correct.")]
+        return (correct[0] if correct else None), errors
+
+    def wrong(self, rng, question, key):
+        ids = _option_ids(question)
+        return rng.choice([i for i in ids if i != key] or ids)
+
 
 @register
 class MultipleChoice(QuestionType):
@@ -143,6 +210,19 @@ class MultipleChoice(QuestionType):
 
     def key(self, question):
         return sorted(str(a) for a in question.answer)
+
+    def pack_answer(self, answer, ids):
+        return _option_list(answer, ids)
+
+    def form_answer(self, rows, truth):
+        correct = [option["id"] for option, row in rows if row["correct"]]
+        return correct, [] if correct else [_l("Mark at least one option as correct.")]
+
+    def wrong(self, rng, question, key):
+        others = [i for i in _option_ids(question) if i not in key]
+        if others and (len(key) == 1 or rng.random() < 0.5):
+            return sorted({*key, rng.choice(others)})
+        return sorted(rng.sample(key, len(key) - 1)) if len(key) > 1 else key
 
 
 @register
@@ -168,6 +248,25 @@ class TrueFalse(QuestionType):
 
     def describe(self, question, given, locale, default_locale):
         return [] if given is None else [statement_value(given)]
+
+    has_options = False
+
+    def options_refused(self):
+        return _("a true/false question has no options")
+
+    def pack_answer(self, answer, ids):
+        if not isinstance(answer, bool):
+            raise PackRuleBroken(_("the answer of a true/false question must be true or false"))
+        return answer
+
+    def form_answer(self, rows, truth):
+        return truth == "true", []
+
+    def form_values(self, question):
+        return {"truth": "true" if question.answer else "false"}
+
+    def wrong(self, rng, question, key):
+        return not key
 
 
 def statement_value(value: bool) -> str:
@@ -197,6 +296,28 @@ class Ordering(QuestionType):
 
     def key(self, question):
         return [str(a) for a in question.answer]
+
+    def pack_answer(self, answer, ids):
+        answer = _option_list(answer, ids)
+        if sorted(answer) != sorted(ids):
+            raise PackRuleBroken(_("the answer of an ordering question must list every option once"))
+        return answer
+
+    def form_answer(self, rows, truth):
+        errors = []
+        if any(row["order"] is None for _option, row in rows):
+            errors.append(_l("Give every option its place in the right order."))
+        return [option["id"] for option, row in sorted(rows, key=lambda r: r[1]["order"] or 0)], errors
+
+    def row_values(self, answer, option_id):
+        return super().row_values(answer, option_id) | {"order": answer.index(option_id) + 1}
+
+    def wrong(self, rng, question, key):
+        wrong = list(key)
+        if len(wrong) > 1:
+            i = rng.randrange(len(wrong) - 1)
+            wrong[i], wrong[i + 1] = wrong[i + 1], wrong[i]
+        return wrong
 
 
 @register
@@ -263,3 +384,22 @@ class Matching(QuestionType):
 
     def describe(self, question, given, locale, default_locale):
         return self._pairs(question, given or {}, locale, default_locale)
+
+    matched = True
+    answer_in_pack = False
+
+    def pack_answer(self, answer, ids):
+        if answer is not None:
+            raise PackRuleBroken(_("a matching question has no “answer”: each option's “match” is its partner"))
+        return {i: i for i in ids}
+
+    def form_answer(self, rows, truth):
+        return None, []
+
+    def wrong(self, rng, question, key):
+        wrong = dict(key)
+        lefts = list(wrong)
+        if len(lefts) > 1:
+            a, b = rng.sample(lefts, 2)
+            wrong[a], wrong[b] = wrong[b], wrong[a]
+        return wrong

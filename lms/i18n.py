@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale, gettext
 from flask_login import current_user
 
 from lms.config import DEFAULT_LOCALE, LOCALES
@@ -11,6 +11,13 @@ from lms.database import as_utc, localized
 from lms.names import name_in, name_markup
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+def gettext_if_request(text: str, **params) -> str:
+    """Translated on a page (the upload form); plain English in the CLI, which has no reader."""
+    if has_request_context():
+        return gettext(text, **params)
+    return text % params if params else text
 
 
 def select_locale() -> str:
