@@ -43,7 +43,8 @@ def test_usual_cron_rules_read_as_words(app, rule, words):
 
 
 @pytest.mark.parametrize(
-    ("locale", "month"), [("en", "December 7, 2026, 10:00"), ("ru", "7 декабря 2026"), ("kk", "2026\u202fж. 7 желтоқсан")]
+    ("locale", "month"),
+    [("en", "December 7, 2026, 10:00"), ("ru", "7 декабря 2026"), ("kk", "2026\u202fж. 7 желтоқсан")],
 )
 def test_the_next_time_is_the_schedulers_own_in_the_readers_language(app, locale, month):
     step = CampaignStep(timing=StepTiming.CRON, cron="0 10 * * 1#1")

@@ -48,7 +48,9 @@ def test_the_campaign_page_says_the_queued_mail_waits_for_the_end_of_quiet_hours
         assert queued == 77
         auth.login(officer)
         page = html.unescape(client.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True))
-    assert "77 messages are queued: they go from December 2, 2026, 08:00, when the quiet hours (21:00–08:00) end." in page
+    assert (
+        "77 messages are queued: they go from December 2, 2026, 08:00, when the quiet hours (21:00–08:00) end." in page
+    )
     with time_machine.travel(datetime(2026, 12, 2, 8, 1, tzinfo=ALMATY), tick=False):
         auth.login(officer)
         page = client.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
@@ -63,7 +65,9 @@ def test_schedule_at_night_says_how_many_wait_and_until_when(client, auth, offic
         response = client.post(f"/office/campaigns/{campaign.id}/schedule", follow_redirects=True)
     page = html.unescape(response.get_data(as_text=True))
     assert "The campaign is scheduled." in page
-    assert "3 messages are queued: they go from December 2, 2026, 08:00, when the quiet hours (21:00–08:00) end." in page
+    assert (
+        "3 messages are queued: they go from December 2, 2026, 08:00, when the quiet hours (21:00–08:00) end." in page
+    )
 
 
 def test_schedule_by_day_says_nothing_more_and_at_night_names_the_morning(app, make, db):
