@@ -159,26 +159,6 @@ def test_the_lesson_title_outranks_its_sections(page, db, make):
     assert sections == sorted(sections, reverse=True)  # each rank no larger than the one above
 
 
-def test_the_reading_hint_says_when_the_button_unlocks(page, db, make):
-    student = make.user(locale="en")
-    course = build_course(
-        db.session,
-        lessons=0,
-        quiz=False,
-        attestation=True,
-        attestation_settings={"document_version": "1", "min_reading_s": 2},
-    )
-    enrolment = enrol(db.session, student, course)
-    login(page, student.email)
-    with page.expect_navigation():
-        page.click(f"#open-{enrolment.id}")
-    hint = page.locator("#reading-hint")
-    assert hint.get_attribute("aria-live") == "polite"
-    expect(hint).to_contain_text("2 seconds")
-    expect(page.locator("#accept-document")).to_be_enabled(timeout=5000)
-    expect(hint).to_have_text("You can accept the document now.")
-
-
 @pytest.mark.parametrize("locale", ["kk", "ru", "en"])
 def test_the_people_filters_fit_at_1280_pixels(page, make, locale):
     officer = make.user(roles=[Role.OFFICER], locale=locale)

@@ -111,8 +111,12 @@ def test_the_reading_timer_enables_the_accept_button(page, db, make):
     with page.expect_navigation():
         page.click(f"#open-{enrolment.id}")
     button = page.locator("#accept-document")
+    hint = page.locator("#reading-hint")
     assert button.is_disabled()
+    assert hint.get_attribute("aria-live") == "polite"  # a screen reader hears when the button unlocks
+    waiting = hint.inner_text()
     expect(button).to_be_enabled(timeout=5000)
+    expect(hint).not_to_have_text(waiting)  # the countdown does not stay once the button is enabled
     with page.expect_navigation():
         button.click()
     assert page.locator("#course-completed").get_attribute("data-status") == "completed"
