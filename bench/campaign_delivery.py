@@ -94,9 +94,9 @@ BODY = (
 
 def _materialize_campaign(session) -> int:
     """Adal's real path: a campaign to everyone, scheduled and run by the campaign job."""
-    from campaigns.control import schedule_campaign
+    from campaigns.due_steps import run_due_steps
+    from campaigns.lifecycle import schedule_campaign
     from campaigns.models import Campaign, CampaignStep, StepTiming
-    from campaigns.runner import run_due_steps
     from lms.database import utcnow
 
     texts = {loc: "Напоминание: курс «Академическая честность» до 9 декабря — {name}" for loc in ("kk", "ru", "en")}

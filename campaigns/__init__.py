@@ -6,7 +6,14 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the campaign pages, the public e-mail links, the campaign job and signals."""
-    from campaigns import audit_words, demo, models, public_views, tasks, views  # noqa: F401 (models: tables for Alembic)
+    from campaigns import (
+        audit_words,
+        demo,
+        jobs,
+        models,  # noqa: F401 (tables must be known to Alembic)
+        public_views,
+        views,
+    )
     from lms.demo import add_demo_seeder
     from lms.navigation import add_nav_item
     from lms.permissions import OFFICE_ROLES
@@ -15,6 +22,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_views.bp)
     add_nav_item(app, "campaigns.index", _l("Campaigns"), OFFICE_ROLES, "office", university_wide=True)
     add_nav_item(app, "campaign_links.preferences", _l("E-mail preferences"), section="profile")
-    tasks.register(app)
+    jobs.register(app)
     audit_words.init_app(app)
     add_demo_seeder(demo.seed_demo_campaigns)

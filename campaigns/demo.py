@@ -6,8 +6,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.control import schedule_campaign
 from campaigns.library import campaign_from_template
+from campaigns.lifecycle import schedule_campaign
 from campaigns.models import Campaign
 from lms.config import DEFAULT_LOCALE
 from lms.database import utcnow

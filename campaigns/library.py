@@ -1,4 +1,4 @@
-"""The bundled campaign templates (``campaigns/library/*.yaml``): load, check, copy into a campaign."""
+"""The bundled campaign templates (``campaigns/bundled/*.yaml``): load, check, copy into a campaign."""
 
 from datetime import datetime, time
 from pathlib import Path
@@ -12,7 +12,7 @@ from campaigns.rendering import placeholder_errors
 from lms.config import LOCALES
 from lms.database import localized
 
-LIBRARY = Path(__file__).resolve().parent / "library"
+LIBRARY = Path(__file__).resolve().parent / "bundled"
 
 
 class TemplateProblem(ValueError):

@@ -10,11 +10,11 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 from wtforms import SelectChoice
 
-from campaigns import control, editing, library, reports, waiting
+from campaigns import editing, library, lifecycle, reports, waiting
 from campaigns.forms import CATEGORY_LABELS, TIMING_LABELS, ActionForm, CampaignForm, StepForm
-from campaigns.materialize import render_for
 from campaigns.models import Campaign, CampaignStatus, CampaignStep, IllegalTransition
 from campaigns.scheduling import ScheduleError, first_run
+from campaigns.step_messages import render_for
 from campaigns.timing_words import timing_summary, timing_words
 from courses.audience import AudienceError, count_audience, describe_rule
 from courses.audience_forms import AUDIENCE_KINDS
@@ -308,11 +308,11 @@ def send_test(campaign_id: int):
 
 
 _CONTROLS = {
-    "schedule": (control.schedule_campaign, lambda: _("The campaign is scheduled.")),
-    "pause": (control.pause_campaign, lambda: _("The campaign is paused; nothing more is sent until you resume it.")),
-    "resume": (control.resume_campaign, lambda: _("The campaign goes on.")),
-    "cancel": (control.cancel_campaign, lambda: _("The campaign is cancelled.")),
-    "resend": (control.resend_failed, lambda: _("The failed messages are queued again.")),
+    "schedule": (lifecycle.schedule_campaign, lambda: _("The campaign is scheduled.")),
+    "pause": (lifecycle.pause_campaign, lambda: _("The campaign is paused; nothing more is sent until you resume it.")),
+    "resume": (lifecycle.resume_campaign, lambda: _("The campaign goes on.")),
+    "cancel": (lifecycle.cancel_campaign, lambda: _("The campaign is cancelled.")),
+    "resend": (lifecycle.resend_failed, lambda: _("The failed messages are queued again.")),
 }
 
 

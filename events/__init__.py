@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the event pages, the e-mail job, the menu entries and the audit sentences."""
-    from events import audit_words, demo, models, office_views, tasks, views  # noqa: F401 (models: tables for Alembic)
+    from events import audit_words, demo, jobs, models, office_views, views  # noqa: F401 (models: tables for Alembic)
     from lms.demo import add_demo_seeder
     from lms.navigation import add_nav_item
     from lms.permissions import OFFICE_ROLES
@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(office_views.bp)
     add_nav_item(app, "events_office.index", _l("Events"), OFFICE_ROLES, "office", university_wide=True)
     add_nav_item(app, "events.index", _l("Events"))
-    tasks.register(app)
+    jobs.register(app)
     audit_words.init_app(app)
     add_demo_seeder(demo.seed_demo_events)
     from events import attendance  # the door's check-in, courses' seminar steps, attendance (helper "checkin")

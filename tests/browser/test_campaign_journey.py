@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from campaigns.runner import run_due_steps
+from campaigns.due_steps import run_due_steps
 from lms.delivery import DeliverySettings, deliver_outbox
 from lms.models import OutboxMessage, OutboxStatus, Role
 from tests.browser.helpers import login

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from campaigns.control import schedule_campaign
+from campaigns.due_steps import run_due_steps
 from campaigns.escalation import send_digests
+from campaigns.lifecycle import schedule_campaign
 from campaigns.models import Category, StepTiming
-from campaigns.runner import run_due_steps
 from lms.models import OutboxMessage, OutboxStatus, Role, UserRole
 from tests.campaigns.helpers import make_campaign
 from tests.courses.builders import build_course, enrol

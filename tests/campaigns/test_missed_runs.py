@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlalchemy import select
 
-from campaigns.control import schedule_campaign
+from campaigns.lifecycle import schedule_campaign
 from campaigns.models import CampaignSkippedRun, CampaignStep, StepTiming
 from campaigns.scheduling import MAX_NOTED_SKIPS, catch_up
 from lms.database import as_utc

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from campaigns import tracking
+from campaigns.due_steps import run_due_steps
 from campaigns.models import Campaign, CampaignStatus, Category, EmailPreference
-from campaigns.runner import run_due_steps
 from lms.models import AuditEvent, OutboxMessage, Role
 from tests.campaigns.helpers import make_campaign
 

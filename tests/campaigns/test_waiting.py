@@ -9,9 +9,9 @@ import time_machine
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from campaigns import control
+from campaigns import lifecycle
+from campaigns.due_steps import run_due_steps
 from campaigns.models import Category
-from campaigns.runner import run_due_steps
 from campaigns.waiting import schedule_notice
 from lms.models import OutboxMessage, OutboxStatus, PersonKind, Role
 from tests.campaigns.helpers import make_campaign
@@ -39,7 +39,7 @@ def test_the_campaign_page_says_the_queued_mail_waits_for_the_end_of_quiet_hours
     _staff(make, 77)
     campaign = make_campaign(db.session, audience=STAFF, category=Category.ANNOUNCEMENT)
     with time_machine.travel(NIGHT, tick=False):
-        control.schedule_campaign(db.session, campaign)
+        lifecycle.schedule_campaign(db.session, campaign)
         db.session.commit()
         run_due_steps(db.session)
         queued = db.session.scalar(
@@ -74,7 +74,7 @@ def test_schedule_by_day_says_nothing_more_and_at_night_names_the_morning(app, m
     _staff(make, 3)
     campaign = make_campaign(db.session, audience=STAFF)
     noon = datetime(2026, 12, 2, 12, 0, tzinfo=ALMATY).astimezone(UTC)
-    control.schedule_campaign(db.session, campaign, now=noon)
+    lifecycle.schedule_campaign(db.session, campaign, now=noon)
     with app.test_request_context(), force_locale("en"):
         assert schedule_notice(campaign, 3, noon) is None
         later_that_night = noon + timedelta(hours=11, minutes=30)  # 23:30: the step is due, the night holds it
@@ -89,7 +89,7 @@ def test_a_holiday_is_named_as_the_reason(app, make, db, monkeypatch):
     campaign = make_campaign(db.session, audience=STAFF, category=Category.ANNOUNCEMENT)
     monkeypatch.setitem(app.config, "ADAL_HOLIDAYS", "2026-12-16")
     holiday_noon = datetime(2026, 12, 16, 12, 0, tzinfo=ALMATY).astimezone(UTC)
-    control.schedule_campaign(db.session, campaign, now=holiday_noon)
+    lifecycle.schedule_campaign(db.session, campaign, now=holiday_noon)
     with app.test_request_context(), force_locale("en"):
         assert schedule_notice(campaign, 2, holiday_noon) == (
             "2 messages are queued: they go from December 17, 2026, 08:00, as nothing is sent on holidays."

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from concerns import crypto
 from concerns.handling import deadlines
+from concerns.jobs import remind_handlers
 from concerns.models import Case, CaseEvent, CaseStatistic
-from concerns.tasks import remind_handlers
 from lms.extensions import db
 from lms.models import OutboxMessage, Role
 from lms.people import RoleChangeRefused, set_roles

@@ -6,8 +6,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from concerns.history import today
+from concerns.jobs import delete_expired_cases
 from concerns.models import Case, CaseEvent, CaseFile, CaseStatistic
-from concerns.tasks import delete_expired_cases
 from lms.extensions import db
 from lms.models import AuditEvent, OutboxMessage, Role
 from lms.scheduler import registered_jobs, run_job

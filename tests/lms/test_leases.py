@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from campaigns.control import schedule_campaign
+from campaigns.lifecycle import schedule_campaign
 from lms.database import utcnow
 from lms.leases import (
     SCHEDULER_LEASE,

@@ -15,7 +15,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from campaigns.control import schedule_campaign
+from campaigns.lifecycle import schedule_campaign
 from lms.models import OutboxMessage, OutboxStatus
 from tests.campaigns.helpers import make_campaign
 from tests.lms.smtp_server import SmtpBehaviour, SmtpServer

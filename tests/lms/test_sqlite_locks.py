@@ -22,7 +22,7 @@ from croniter import croniter
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from campaigns.control import schedule_campaign
+from campaigns.lifecycle import schedule_campaign
 from campaigns.models import CampaignSkippedRun, StepTiming
 from courses.models import QuizAttempt
 from lms.leases import SCHEDULER_LEASE, lease_status

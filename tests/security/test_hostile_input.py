@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from campaigns import tracking
-from campaigns.materialize import render_for
 from campaigns.rendering import compile_message
+from campaigns.step_messages import render_for
 from courses import certificates, content
 from courses.content import render_markdown
 from courses.models import Assignment

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from campaigns import tracking
+from campaigns.due_steps import run_due_steps
 from campaigns.rendering import compile_message
-from campaigns.runner import run_due_steps
 from lms.delivery import build_message
 from lms.models import OutboxMessage
 from tests.campaigns.helpers import make_campaign

@@ -2,8 +2,8 @@
 
 from flask import Flask
 
+from campaigns.due_steps import run_due_steps, stop_reminders_for
 from campaigns.escalation import send_digests
-from campaigns.runner import run_due_steps, stop_reminders_for
 from lms.database import utcnow
 from lms.extensions import db
 from lms.scheduler import register_job

@@ -6,9 +6,9 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from campaigns.control import pause_campaign, resume_campaign, schedule_campaign
+from campaigns.due_steps import run_due_steps
+from campaigns.lifecycle import pause_campaign, resume_campaign, schedule_campaign
 from campaigns.models import Campaign, CampaignStatus, Category, StepTiming
-from campaigns.runner import run_due_steps
 from campaigns.tracking import unsubscribe
 from lms.models import OutboxMessage, OutboxStatus, PersonKind
 from lms.signals import course_completed

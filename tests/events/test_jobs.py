@@ -5,8 +5,8 @@ from datetime import timedelta
 import time_machine
 
 from events import registration as registering
+from events.jobs import run_event_mail
 from events.models import RegistrationStatus
-from events.tasks import run_event_mail
 from lms.database import utcnow
 from tests.events.helpers import make_event, outbox_to
 

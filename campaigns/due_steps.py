@@ -17,7 +17,6 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from campaigns.materialize import Recipient, dedup_key, due_values, recipients_query, write_messages
 from campaigns.models import (
     Campaign,
     CampaignSkippedRun,
@@ -28,6 +27,7 @@ from campaigns.models import (
     StepTiming,
 )
 from campaigns.scheduling import catch_up, run_after
+from campaigns.step_messages import Recipient, dedup_key, due_values, recipients_query, write_messages
 from courses.audience import audience_user_ids
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
 from lms.database import as_utc, localized, utcnow
