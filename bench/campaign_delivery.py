@@ -3,10 +3,10 @@
 Two baselines, in the same run, each a plain ``smtplib`` loop over one connection to the same
 aiosmtpd sink (in another process), handing over the very messages Adal sends (read from its
 outbox): ``prebuilt`` builds them all before its clock starts and times the sending only;
-``build and send`` builds each with the same standard-library calls (``lms.delivery.message_for_row``)
+``build and send`` builds each with the same standard-library calls (``lms.mail.delivery.message_for_row``)
 and sends it, as a script would. Adal: a real campaign to 20,000 people, materialized by the
 campaign job (rendered per recipient's language, tracked links, unsubscribe headers, one outbox
-row each), then drained with ``lms.delivery`` (each outcome committed before the next message goes
+row each), then drained with ``lms.mail.delivery`` (each outcome committed before the next message goes
 out), with the process's RSS sampled while it drains (flat: it does not grow with the number of
 recipients). Baselines (in child processes, so their messages do not count in Adal's memory) and
 Adal take turns in rounds, so a change of load on the machine hits all three.
@@ -56,7 +56,7 @@ def _baseline(port: int, url: str, first: int, count: int, seconds, build_in_loo
     smtplib loop; only the loop is timed. Prebuilt, or built one by one inside the loop."""
     from sqlalchemy import create_engine, select
 
-    from lms.delivery import message_for_row
+    from lms.mail.delivery import message_for_row
     from lms.models import OutboxMessage, User
 
     engine = create_engine(url)
@@ -116,9 +116,9 @@ def run(quick: bool = False) -> dict:
     from sqlalchemy import func, insert, select
 
     from lms import create_app
-    from lms.delivery import DeliverySettings, deliver_outbox
-    from lms.delivery.outcomes import Run
     from lms.extensions import db
+    from lms.mail.delivery import DeliverySettings, deliver_outbox
+    from lms.mail.delivery.outcomes import Run
     from lms.models import OutboxMessage, OutboxStatus, User
 
     count = 2_000 if quick else 20_000

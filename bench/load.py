@@ -208,16 +208,16 @@ def _enrol_officers(session, officer_ids: list[int]) -> dict[int, str]:
 
     import pyotp
 
-    from lms import two_factor
     from lms.database import utcnow
     from lms.models import User
+    from lms.two_factor import authenticator
 
     earlier = utcnow() - timedelta(minutes=2)
     secrets_of = {}
     for user_id in officer_ids:
         officer = session.get(User, user_id)
-        secret = two_factor.pending_secret(session, officer)
-        two_factor.confirm_enrolment(session, officer, pyotp.TOTP(secret).at(earlier), now=earlier)
+        secret = authenticator.pending_secret(session, officer)
+        authenticator.confirm_enrolment(session, officer, pyotp.TOTP(secret).at(earlier), now=earlier)
         secrets_of[user_id] = secret
     return secrets_of
 

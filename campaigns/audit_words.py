@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from lms.audit import Piece, add_action_group, add_sentence, add_target
+from lms.audit.trail import Piece, add_action_group, add_sentence, add_target
 from lms.names import name_in
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from campaigns.models import Campaign, CampaignStatus, CampaignStep
 from courses.models import Enrolment, EnrolmentStatus
 from lms.database import as_utc
+from lms.mail.outbox import enqueue_email
 from lms.models import OrgUnit, OutboxMessage, OutboxStatus, Role, User, UserRole
-from lms.outbox import enqueue_email
 
 
 def unit_heads(session: Session) -> list[tuple[User, str]]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign, CampaignStep
 from campaigns.scheduling import first_run
-from lms import audit
+from lms.audit import trail
 from lms.database import utcnow
 from lms.models import OutboxMessage, OutboxStatus
 
@@ -29,7 +29,7 @@ def schedule_campaign(session: Session, campaign: Campaign, now: datetime | None
     campaign.schedule()
     for step in campaign.steps:
         step.next_run_at = runs[step.id]
-    audit.record(session, "campaign.schedule", campaign)
+    trail.record(session, "campaign.schedule", campaign)
 
 
 def pause_campaign(session: Session, campaign: Campaign) -> None:
@@ -41,7 +41,7 @@ def pause_campaign(session: Session, campaign: Campaign) -> None:
         .values(status=OutboxStatus.HELD, last_error=PAUSED)
         .execution_options(synchronize_session=False)
     )
-    audit.record(session, "campaign.pause", campaign)
+    trail.record(session, "campaign.pause", campaign)
 
 
 def resume_campaign(session: Session, campaign: Campaign) -> None:
@@ -54,7 +54,7 @@ def resume_campaign(session: Session, campaign: Campaign) -> None:
         .values(status=OutboxStatus.QUEUED, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    audit.record(session, "campaign.resume", campaign)
+    trail.record(session, "campaign.resume", campaign)
 
 
 def cancel_campaign(session: Session, campaign: Campaign) -> None:
@@ -68,7 +68,7 @@ def cancel_campaign(session: Session, campaign: Campaign) -> None:
         .values(status=OutboxStatus.HELD, last_error=CANCELLED)
         .execution_options(synchronize_session=False)
     )
-    audit.record(session, "campaign.cancel", campaign)
+    trail.record(session, "campaign.cancel", campaign)
 
 
 def resend_failed(session: Session, campaign: Campaign) -> int:
@@ -79,5 +79,5 @@ def resend_failed(session: Session, campaign: Campaign) -> int:
         .values(status=OutboxStatus.QUEUED, next_attempt_at=utcnow(), attempts=0, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    audit.record(session, "campaign.resend_failed", campaign, details={"messages": result.rowcount or 0})
+    trail.record(session, "campaign.resend_failed", campaign, details={"messages": result.rowcount or 0})
     return result.rowcount or 0

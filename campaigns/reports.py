@@ -12,8 +12,8 @@ from campaigns.models import Campaign, CampaignStep, Category, EmailPreference
 from courses.models import Enrolment
 from lms.database import as_utc
 from lms.exports import wall_time
+from lms.mail.outbox import STATUS_LABELS
 from lms.models import OutboxMessage, OutboxStatus, User
-from lms.outbox import STATUS_LABELS
 
 COMPLETION_WINDOW = timedelta(days=7)
 

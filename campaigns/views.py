@@ -19,17 +19,17 @@ from campaigns.timing_words import timing_summary, timing_words
 from courses.audience import AudienceError, count_audience, describe_rule
 from courses.audience_forms import AUDIENCE_KINDS
 from courses.versioning import course_titles
-from lms import audit
+from lms.audit import trail
 from lms.database import utcnow
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
-from lms.mailbox_views import BODY_CSP, PAGE_CSP
+from lms.mail.mailbox_views import BODY_CSP, PAGE_CSP
+from lms.mail.outbox import new_message_id
 from lms.models import OrgUnit, OutboxMessage, OutboxStatus, User
 from lms.names import name_in
-from lms.outbox import new_message_id
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths
-from lms.units import unit_choices
+from lms.units.tree import unit_choices
 
 bp = Blueprint("campaigns", __name__, url_prefix="/office/campaigns")
 
@@ -130,7 +130,7 @@ def from_template(key: str):
     except library.TemplateProblem:
         abort(404)
     db.session.flush()
-    audit.record(db.session, "campaign.create", campaign, details={"template": key})
+    trail.record(db.session, "campaign.create", campaign, details={"template": key})
     db.session.commit()
     flash(_("A draft campaign was made from the template. Check it, then schedule it."), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
@@ -146,7 +146,7 @@ def new():
         if editing.apply_campaign_form(db.session, campaign, form, current_locale()):
             db.session.add(campaign)
             db.session.flush()
-            audit.record(db.session, "campaign.create", campaign)
+            trail.record(db.session, "campaign.create", campaign)
             db.session.commit()
             return redirect(url_for("campaigns.new_step", campaign_id=campaign.id))
     return render_template("campaigns/edit.html", form=form, campaign=None)
@@ -164,7 +164,7 @@ def edit(campaign_id: int):
     if request.method == "GET":
         editing.fill_campaign_form(form, campaign, current_locale())
     if form.validate_on_submit() and editing.apply_campaign_form(db.session, campaign, form, current_locale()):
-        audit.record(db.session, "campaign.edit", campaign)
+        trail.record(db.session, "campaign.edit", campaign)
         db.session.commit()
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     return render_template("campaigns/edit.html", form=form, campaign=campaign)
@@ -191,7 +191,7 @@ def new_step(campaign_id: int, step_id: int | None):
                 campaign.steps.append(target)
             if campaign.status in (CampaignStatus.RUNNING, CampaignStatus.PAUSED) and target.editable:
                 target.next_run_at = first_run(target, utcnow(), _tz())
-            audit.record(db.session, "campaign.step", campaign)
+            trail.record(db.session, "campaign.step", campaign)
             db.session.commit()
             return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     summary = timing_summary(editing.timing_from_form(form, _tz()), _tz(), utcnow())

@@ -3,7 +3,7 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from lms.audit import add_action_group, add_sentence
+from lms.audit.trail import add_action_group, add_sentence
 
 
 def init_app(app: Flask) -> None:

@@ -28,10 +28,10 @@ from concerns.forms import (
 )
 from concerns.history import EVENT_LABELS, case_history
 from concerns.models import CaseFile, IdentityRequest, IllegalMove
-from lms import two_factor
 from lms.extensions import db
 from lms.models import OrgUnit, User
-from lms.units import unit_choices
+from lms.two_factor import authenticator
+from lms.units.tree import unit_choices
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -44,7 +44,7 @@ def _only(allowed):
         def wrapped(*args, **kwargs):
             if not allowed(current_user):
                 abort(404)
-            if two_factor.enrolment_needed(db.session, current_user):
+            if authenticator.enrolment_needed(db.session, current_user):
                 return redirect(url_for("two_factor.setup"))
             return view(*args, **kwargs)
 

@@ -17,7 +17,7 @@ from concerns import crypto
 from concerns.history import record_event, today
 from concerns.models import Case, CaseMessage, CaseStatus
 from concerns.statistics import refresh_statistic
-from lms import audit
+from lms.audit import trail
 from lms.models import OrgUnit, Role, User, UserRole
 
 
@@ -128,7 +128,7 @@ def name_handler(session: Session, person: User, actor: User) -> bool:
     if Role.CASE_HANDLER in person.role_names:
         return False
     person.roles.append(UserRole(role=Role.CASE_HANDLER))
-    audit.record(session, "people.role_grant", person, actor=actor, details={"role": Role.CASE_HANDLER})
+    trail.record(session, "people.role_grant", person, actor=actor, details={"role": Role.CASE_HANDLER})
     session.flush()
     return True
 

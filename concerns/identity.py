@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 from concerns import crypto
 from concerns.history import record_event
 from concerns.models import Case, CaseIdentity, IdentityRequest
-from lms import audit
+from lms.audit import trail
 from lms.database import utcnow
 from lms.models import User
 
@@ -38,7 +38,7 @@ def request_identity(session: Session, case: Case, handler: User, reason: str) -
     session.add(request)
     session.flush()
     record_event(session, case, "identity_requested", handler, request=request.id)
-    audit.record(session, "concerns.identity_request", request, actor=handler)
+    trail.record(session, "concerns.identity_request", request, actor=handler)
     return request
 
 
@@ -53,7 +53,7 @@ def decide(session: Session, request: IdentityRequest, custodian: User, approve:
     request.decided_at = utcnow()
     action = "identity_approved" if approve else "identity_refused"
     record_event(session, request.case, action, custodian, request=request.id)
-    audit.record(session, f"concerns.{action}", request, actor=custodian)
+    trail.record(session, f"concerns.{action}", request, actor=custodian)
     session.flush()
 
 
@@ -85,7 +85,7 @@ def revealed_identity(session: Session, case: Case, handler: User) -> dict | Non
     if row is None:
         return None
     record_event(session, case, "identity_shown", handler)
-    audit.record(session, "concerns.identity_shown", case, actor=handler)
+    trail.record(session, "concerns.identity_shown", case, actor=handler)
     return crypto.decrypt_json(row.data)
 
 

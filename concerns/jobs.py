@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from concerns.handling import handlers, needing_attention
 from concerns.history import today
 from concerns.models import Case, CaseStatus
-from lms import audit
+from lms.audit import trail
 from lms.extensions import db
+from lms.mail.outbox import enqueue_email
 from lms.models import OutboxMessage
-from lms.outbox import enqueue_email
 from lms.scheduler import register_job
 
 #: Hourly, so a case that falls due is told the same day; each handler gets one e-mail a day at most.
@@ -50,7 +50,7 @@ def delete_expired_cases(session: Session, on: date) -> int:
         return 0
     session.execute(delete(Case).where(Case.id.in_(ids)))
     session.expire_all()
-    audit.record(session, "concerns.retention", details={"cases": len(ids)})
+    trail.record(session, "concerns.retention", details={"cases": len(ids)})
     session.flush()
     return len(ids)
 

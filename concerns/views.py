@@ -2,7 +2,7 @@
 
 Nobody is known here, even when signed in: each request of this blueprint runs as an anonymous
 visitor (the person's sign-in is not loaded, so not touched either), writes nothing to the audit
-log (``lms.audit.unrecorded``), and leaves the address and browser out of the logs
+log (``lms.audit.trail.unrecorded``), and leaves the address and browser out of the logs
 (``concerns.privacy``). The receipt code never goes into a cookie: the reporter's page carries it
 in its forms.
 """

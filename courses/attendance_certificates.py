@@ -19,7 +19,7 @@ from courses.certificates import (
     unused_short_code,
 )
 from courses.models import Certificate
-from lms import audit
+from lms.audit import trail
 from lms.database import localized
 from lms.models import User
 
@@ -53,7 +53,7 @@ def issue_attendance_certificate(
     )
     cert = attendance_certificate(session, registration_id)
     if cert.short_code == facts.code:
-        audit.record(
+        trail.record(
             session,
             "certificate.attendance",
             cert,

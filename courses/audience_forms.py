@@ -45,7 +45,7 @@ def person_rule(kind: str, unit_id, group, emails, sub: bool) -> dict:
 
 
 class AudienceRuleFields(FlaskForm):
-    """The audience fields; the unit's choices are set by the view (``lms.units.unit_choices``)."""
+    """The audience fields; the unit's choices are set by the view (``lms.units.tree.unit_choices``)."""
 
     audience_kind = SelectField(_l("Audience"), choices=kind_choices(AUDIENCE_KINDS))
     audience_unit = SelectField(_l("Org unit"), choices=[], validators=[Optional()])

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from courses.audience import describe_rules
 from courses.models import Assignment, Attestation, Certificate, Course, Enrolment, Module
 from courses.versioning import course_titles
-from lms.audit import Piece, Ref, add_action_group, add_sentence, add_target
-from lms.audit_words import EXPORTS
+from lms.audit.trail import Piece, Ref, add_action_group, add_sentence, add_target
+from lms.audit.words import EXPORTS
 from lms.database import localized
 from lms.i18n import current_locale
 from lms.models import User

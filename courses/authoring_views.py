@@ -21,7 +21,7 @@ from courses.content import render_markdown
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
 from courses.publish_check import publish_problems
 from courses.questions import QUESTION_TYPES
-from lms import audit
+from lms.audit import trail
 from lms.config import LOCALES
 from lms.database import localized
 from lms.extensions import db
@@ -91,7 +91,7 @@ def new_course():
             db.session.rollback()
             form.slug.errors.append(str(exc))
         else:
-            audit.record(db.session, "course.create", course, details={"slug": course.slug})
+            trail.record(db.session, "course.create", course, details={"slug": course.slug})
             db.session.commit()
             return redirect(url_for("authoring.course", course_id=course.id))
     return render_template("courses/author_course_form.html", form=form, course=None)
@@ -135,7 +135,7 @@ def new_draft(course_id: int):
     """Edit a published version: open (or make) the next draft, a copy of it."""
     course = _course(course_id)
     draft = versioning.draft_for_editing(db.session, course)
-    audit.record(db.session, "course.draft", draft, details={"slug": draft.slug, "version": draft.version})
+    trail.record(db.session, "course.draft", draft, details={"slug": draft.slug, "version": draft.version})
     db.session.commit()
     return redirect(url_for("authoring.course", course_id=draft.id))
 
@@ -146,7 +146,7 @@ def _change_status(course_id: int, change, audit_action: str) -> tuple[Course, R
 
     def action():
         change(db.session, course)
-        audit.record(db.session, audit_action, course, details={"slug": course.slug, "version": course.version})
+        trail.record(db.session, audit_action, course, details={"slug": course.slug, "version": course.version})
 
     _result, refused = _commit_or_flash(action, url_for("authoring.course", course_id=course.id))
     return course, refused
@@ -390,7 +390,7 @@ def import_pack():
             db.session.rollback()
             errors = exc.errors
         else:
-            audit.record(db.session, "course.import", course, details={"slug": course.slug, "version": course.version})
+            trail.record(db.session, "course.import", course, details={"slug": course.slug, "version": course.version})
             db.session.commit()
             flash(_("Imported version %(version)d of %(slug)s.", version=course.version, slug=course.slug), "success")
             return redirect(url_for("authoring.course", course_id=course.id))

@@ -31,9 +31,9 @@ from lms.extensions import db, limiter
 from lms.i18n import current_locale
 from lms.models import OrgUnit, Role
 from lms.navigation import add_nav_item
-from lms.people import units_for
+from lms.people.directory import units_for
 from lms.permissions import require_role, scope_paths, university_wide
-from lms.units import unit_choices
+from lms.units.tree import unit_choices
 
 bp = Blueprint("certificates", __name__)
 

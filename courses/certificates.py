@@ -34,7 +34,7 @@ from courses.models import (
     User,
 )
 from courses.progress import add_months
-from lms import audit
+from lms.audit import trail
 from lms.database import as_utc, localized, utcnow
 from lms.models import OrgUnit, Setting
 from lms.office_settings import office_contacts
@@ -95,7 +95,7 @@ def save_layout_setting(session: Session, layout: str) -> None:
         session.add(Setting(key=LAYOUT_SETTING, value=layout))
     else:
         row.value = layout
-    audit.record(session, "certificate.layout", details={"layout": layout})
+    trail.record(session, "certificate.layout", details={"layout": layout})
 
 
 def verify_url(code: str) -> str:
@@ -254,7 +254,7 @@ def issue_certificate(session: Session, enrolment: Enrolment) -> Certificate:
     )
     cert = certificate_of(session, enrolment.id)
     if cert.short_code == facts.code:
-        audit.record(session, "certificate.issue", cert, details={"enrolment_id": enrolment.id})
+        trail.record(session, "certificate.issue", cert, details={"enrolment_id": enrolment.id})
     return cert
 
 
@@ -272,7 +272,7 @@ def revoke_certificate(session: Session, cert: Certificate, reason: str, actor: 
     """``Certificate.revoke``, audited."""
     cert.revoke(reason)
     details = {"code": shown_code(cert), "reason": cert.revoked_reason}
-    audit.record(session, "certificate.revoke", cert, actor=actor, details=details)
+    trail.record(session, "certificate.revoke", cert, actor=actor, details=details)
 
 
 def reissue_certificate(session: Session, cert: Certificate, holder_name: str, actor: User | None = None) -> None:
@@ -299,7 +299,7 @@ def reissue_certificate(session: Session, cert: Certificate, holder_name: str, a
         "old_sha256": old_sha256,
         "new_sha256": cert.pdf_sha256,
     }
-    audit.record(session, "certificate.reissue", cert, actor=actor, details=details)
+    trail.record(session, "certificate.reissue", cert, actor=actor, details=details)
 
 
 def find_by_code(session: Session, code: str) -> Certificate | None:
@@ -379,7 +379,7 @@ def request_export(
     )
     session.add(export)
     session.flush()
-    audit.record(
+    trail.record(
         session, "certificate.export", export, actor=actor, details={"course": course_slug, "unit": export.unit_id}
     )
     return export

@@ -23,7 +23,7 @@ from courses.audience import AudienceError, validate_rule
 from courses.audience_forms import person_rule
 from courses.reports import STATE_LABELS, STATES
 from lms.extensions import db
-from lms.people_forms import KIND_CHOICES
+from lms.people.forms import KIND_CHOICES
 
 #: The audience kinds an assignment offers (the course-status kinds serve campaigns).
 AUDIENCE_CHOICES = [

@@ -34,16 +34,16 @@ from courses.enrolment import enrol_assignment
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
 from courses.office_forms import AssignmentForm, AudienceCountForm, EndAssignmentForm, ProgressFilterForm
 from courses.versioning import course_titles
-from lms import audit
+from lms.audit import trail
 from lms.database import localized
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import User
 from lms.navigation import add_nav_item
-from lms.people import units_for
+from lms.people.directory import units_for
 from lms.permissions import OFFICE_ROLES, can_see_person, people_in_scope, require_role, scope_paths, university_wide
-from lms.units import unit_choices
+from lms.units.tree import unit_choices
 
 bp = Blueprint("courses_office", __name__, url_prefix="/office/courses")
 
@@ -124,7 +124,7 @@ def export_progress(slug: str, fmt: str):
     locale = current_locale()
     records = reports.export_records(db.session, reports.course_progress_query(slug, filters), locale)
     header = reports.export_header()
-    audit.record(db.session, "courses.progress_export", course, details={"format": fmt, "slug": slug})
+    trail.record(db.session, "courses.progress_export", course, details={"format": fmt, "slug": slug})
     db.session.commit()
     title = localized(course.title, locale)[0] or slug
     return export_response(fmt, f"progress-{slug}", title, header, records)
@@ -216,7 +216,7 @@ def new_assignment():
         db.session.add(assignment)
         db.session.flush()
         enrolled = enrol_assignment(db.session, assignment)
-        audit.record(
+        trail.record(
             db.session,
             "assignment.create",
             assignment,
@@ -245,7 +245,7 @@ def end_assignment(assignment_id: int):
         abort(400)
     if assignment.active:
         cancelled = end_assignment_service(db.session, assignment)
-        audit.record(db.session, "assignment.end", assignment, details={"cancelled": cancelled})
+        trail.record(db.session, "assignment.end", assignment, details={"cancelled": cancelled})
         db.session.commit()
         flash(
             ngettext(

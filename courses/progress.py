@@ -26,7 +26,7 @@ from courses.models import (
     ModuleKind,
     ModuleProgress,
 )
-from lms import audit
+from lms.audit import trail
 from lms.database import as_utc, localized, utcnow
 from lms.signals import course_completed
 
@@ -201,7 +201,7 @@ def accept_attestation(
     visit(enrolment, module, now)
     progress_row(session, enrolment, module).completed_at = now
     session.flush()
-    audit.record(
+    trail.record(
         session,
         "course.attestation_accepted",
         attestation,
@@ -307,6 +307,6 @@ def check_completion(session: Session, enrolment: Enrolment, now: datetime | Non
     months = enrolment.course.validity_months
     if not enrolment.complete(now, score, add_months(now, months) if months else None):
         return False
-    audit.record(session, "course.completed", enrolment, details={"course": enrolment.course_slug, "score": score})
+    trail.record(session, "course.completed", enrolment, details={"course": enrolment.course_slug, "score": score})
     course_completed.send(current_app._get_current_object(), session=session, enrolment=enrolment)
     return True

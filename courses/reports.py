@@ -22,7 +22,7 @@ from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, Qui
 from lms.database import localized, utcnow
 from lms.exports import wall_time
 from lms.models import OrgUnit, User
-from lms.people_forms import KIND_CHOICES
+from lms.people.forms import KIND_CHOICES
 from lms.permissions import people_in_scope
 
 OVERDUE = "overdue"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from courses.models import Course, Enrolment, EnrolmentStatus, Module, ModuleKind
 from courses.progress import check_completion, progress_row, visit
-from lms import audit
+from lms.audit import trail
 from lms.database import as_utc, utcnow
 
 
@@ -67,7 +67,7 @@ def complete_seminar(session: Session, enrolment: Enrolment, module: Module, att
         return
     visit(enrolment, module, attended_at)
     row.completed_at = attended_at
-    audit.record(
+    trail.record(
         session, "course.seminar_attended", enrolment, details={"course": enrolment.course_slug, "module": module.key}
     )
     check_completion(session, enrolment, utcnow())

@@ -9,14 +9,14 @@ from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length
 
 from courses import reports, signatures
-from lms import audit
+from lms.audit import trail
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import LANGUAGE_NAMES, current_locale
 from lms.navigation import add_nav_item
-from lms.people import units_for
+from lms.people.directory import units_for
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths
-from lms.units import unit_choices
+from lms.units.tree import unit_choices
 
 bp = Blueprint("course_signatures", __name__, url_prefix="/office/courses/signatures")
 
@@ -105,7 +105,7 @@ def export(fmt: str):
     if document is None:
         return render_template("courses/signatures.html", form=form, document=None), 404
     query = signatures.register_query(document.slug, document.key, filters)
-    audit.record(
+    trail.record(
         db.session,
         "courses.signatures_export",
         details={

@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     """Register the dashboard pages, its menu entry, and make it the office's landing page."""
     from dashboard import views
-    from lms.audit import add_sentence
-    from lms.audit_words import EXPORTS
+    from lms.audit.trail import add_sentence
+    from lms.audit.words import EXPORTS
     from lms.navigation import add_landing_page, add_nav_item
     from lms.permissions import OFFICE_ROLES
 

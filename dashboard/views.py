@@ -14,16 +14,16 @@ from courses.question_stats import quiz_question_stats
 from courses.reports import STATE_LABELS
 from dashboard import activity, charts, drilldown, figures, reports
 from dashboard.forms import DashboardFilterForm, ReportForm
-from lms import audit
+from lms.audit import trail
 from lms.database import localized, utcnow
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import OrgUnit
 from lms.office_settings import office_contacts
-from lms.people import units_for
+from lms.people.directory import units_for
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths, university_wide
-from lms.units import unit_choices
+from lms.units.tree import unit_choices
 
 bp = Blueprint("dashboard", __name__, url_prefix="/office/dashboard")
 
@@ -189,7 +189,7 @@ def report(fmt: str):
         dash = figures.dashboard(db.session, filters, lang, _zone(), now)
         scope_label = _scope_label(filters)
         title = _("Completion report")
-        audit.record(db.session, "dashboard.report", details={"format": fmt, **_args()})
+        trail.record(db.session, "dashboard.report", details={"format": fmt, **_args()})
         db.session.commit()
         if fmt == "pdf":
             university = localized(office_contacts(db.session)["university"], lang)[0]
@@ -213,7 +213,7 @@ def people_export(fmt: str):
     with force_locale(lang):
         header = reports.people_header()
         title = _("Completion report")
-    audit.record(db.session, "dashboard.people_export", details={"format": fmt, **_args()})
+    trail.record(db.session, "dashboard.people_export", details={"format": fmt, **_args()})
     db.session.commit()
     records = reports.people_records(db.session, titles, filters, lang)
     return export_response(fmt, "adal-completion-people", title, header, records)

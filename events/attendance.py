@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from courses import seminars
 from events import checkin, checkin_views, document_views, feedback_views
 from events.models import Event, EventStatus, SessionStatus
-from lms.audit import add_sentence
+from lms.audit.trail import add_sentence
 from lms.database import localized
 
 

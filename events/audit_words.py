@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from events.models import Event
-from lms.audit import Piece, add_action_group, add_sentence, add_target
+from lms.audit.trail import Piece, add_action_group, add_sentence, add_target
 from lms.database import localized
 
 

@@ -22,7 +22,7 @@ from courses import seminars
 from courses.attendance_certificates import issue_attendance_certificate
 from events.models import EventSession, Registration, RegistrationStatus
 from events.tickets import new_ticket_code, normalize_code
-from lms import audit
+from lms.audit import trail
 from lms.database import as_utc
 from lms.models import User
 
@@ -144,7 +144,7 @@ def _attended(
 ) -> None:
     """What follows a first check-in: the audit line, the seminar step of the person's courses, and the
     certificate of attendance when the event gives one."""
-    audit.record(
+    trail.record(
         session,
         "event.walk_in" if walk_in else "event.check_in",
         registration,

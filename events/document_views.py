@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from events import attendance_sheet
 from events.models import EventSession
-from lms import audit
+from lms.audit import trail
 from lms.database import localized
 from lms.exports import export_response
 from lms.extensions import db
@@ -24,7 +24,7 @@ def registrations(session_id: int, fmt: str):
     """Every registration of the session with status, ticket and check-in, for a spreadsheet."""
     event_session = db.get_or_404(EventSession, session_id)
     locale = current_locale()
-    audit.record(db.session, "event.registrations_export", event_session, details={"format": fmt})
+    trail.record(db.session, "event.registrations_export", event_session, details={"format": fmt})
     db.session.commit()
     title = localized(event_session.event.title, locale)[0] or _("Registrations")
     return export_response(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from events.links import absolute_url
 from events.models import Event, EventSession, Registration, RegistrationStatus
 from events.tickets import display_code, ics_attachment, qr_attachment, qr_png_data_uri, session_calendar
-from lms.outbox import enqueue_email
+from lms.mail.outbox import enqueue_email
 
 CATEGORY = "events"
 

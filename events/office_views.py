@@ -23,12 +23,12 @@ from events.forms import (
     SessionForm,
 )
 from events.models import HOLDS_PLACE, Event, EventSession, EventStatus, Registration
-from lms import audit
+from lms.audit import trail
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import OrgUnit
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths
-from lms.units import unit_choices
+from lms.units.tree import unit_choices
 
 bp = Blueprint("events_office", __name__, url_prefix="/office/events")
 
@@ -101,7 +101,7 @@ def new():
         if editing.apply_event_form(db.session, event, form, _tz()):
             db.session.add(event)
             db.session.flush()
-            audit.record(db.session, "event.create", event)
+            trail.record(db.session, "event.create", event)
             db.session.commit()
             return redirect(url_for("events_office.new_session", event_id=event.id))
     return render_template("events/office_edit.html", form=form, event=None)
@@ -116,7 +116,7 @@ def edit(event_id: int):
     if request.method == "GET":
         editing.fill_event_form(form, event, _tz())
     if form.validate_on_submit() and editing.apply_event_form(db.session, event, form, _tz()):
-        audit.record(db.session, "event.edit", event)
+        trail.record(db.session, "event.edit", event)
         db.session.commit()
         return redirect(url_for("events_office.show", event_id=event.id))
     return render_template("events/office_edit.html", form=form, event=event)
@@ -160,7 +160,7 @@ def publish(event_id: int):
         flash(_("Only a draft event with at least one session can be published."), "warning")
     else:
         editing.publish(event)
-        audit.record(db.session, "event.publish", event)
+        trail.record(db.session, "event.publish", event)
         db.session.commit()
         flash(_("The event is published."), "success")
     return redirect(url_for("events_office.show", event_id=event.id))
@@ -174,7 +174,7 @@ def cancel(event_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     told = editing.cancel_event(db.session, event)
-    audit.record(db.session, "event.cancel", event, details={"people": told})
+    trail.record(db.session, "event.cancel", event, details={"people": told})
     db.session.commit()
     flash(_("The event is cancelled; everyone registered or waiting is told."), "success")
     return redirect(url_for("events_office.show", event_id=event.id))
@@ -197,7 +197,7 @@ def new_session(event_id: int, session_id: int | None):
         else:
             told = editing.update_session(db.session, event_session, form, _tz())
         if event_session is not None and told is not None:
-            audit.record(db.session, "event.session", event, details={"session": event_session.id})
+            trail.record(db.session, "event.session", event, details={"session": event_session.id})
             db.session.commit()
             if told:
                 flash(_("The session has changed: everyone registered gets the calendar update."), "success")
@@ -214,7 +214,7 @@ def cancel_session(event_id: int, session_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     told = editing.cancel_session(db.session, event_session)
-    audit.record(db.session, "event.session_cancel", event, details={"session": session_id, "people": told})
+    trail.record(db.session, "event.session_cancel", event, details={"session": session_id, "people": told})
     db.session.commit()
     flash(
         ngettext(

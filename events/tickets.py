@@ -118,7 +118,7 @@ def session_calendar(
 
 
 def ics_attachment(data: bytes, method: str) -> dict:
-    """An outbox attachment of an iCalendar file (``lms.outbox`` attachments)."""
+    """An outbox attachment of an iCalendar file (``lms.mail.outbox`` attachments)."""
     return {
         "filename": "invite.ics",
         "content_type": f"text/calendar; method={method}",

@@ -10,7 +10,7 @@ from events import registration as registering
 from events.forms import KIND_LABELS, REGISTRATION_STATUS_LABELS, ActionForm
 from events.models import AudienceMode, Event, EventSession, EventStatus, Registration, RegistrationStatus
 from events.tickets import display_code, qr_svg, session_calendar
-from lms import audit
+from lms.audit import trail
 from lms.database import utcnow
 from lms.extensions import db, limiter
 from lms.i18n import current_locale
@@ -117,7 +117,7 @@ def register(event_id: int, session_id: int):
     except registering.RegistrationClosed:
         flash(_("Registration for this session is closed."), "warning")
         return redirect(url_for("events.show", event_id=event.id))
-    audit.record(db.session, "event.register", event, details={"session": session_id, "status": registration.status})
+    trail.record(db.session, "event.register", event, details={"session": session_id, "status": registration.status})
     db.session.commit()
     if registration.status == RegistrationStatus.WAITING:
         flash(_("The session is full: you are on the waiting list. We will e-mail you if a place frees up."), "info")
@@ -137,7 +137,7 @@ def cancel(event_id: int, session_id: int):
     registration = registering.registration_of(db.session, event_session.id, current_user.id)
     if registration is not None:  # none: a second click, or never registered; nothing to cancel
         registering.cancel(db.session, registration, utcnow())
-    audit.record(db.session, "event.cancel_registration", event, details={"session": session_id})
+    trail.record(db.session, "event.cancel_registration", event, details={"session": session_id})
     db.session.commit()
     flash(_("Your registration is cancelled."), "success")
     return redirect(url_for("events.show", event_id=event.id))

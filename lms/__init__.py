@@ -66,9 +66,14 @@ def register_blueprints(app: Flask) -> None:
     import courses
     import dashboard
     import public_page
-    from lms import audit_views, health, mailbox_views, people_views, two_factor_views, unit_views, views
+    from lms import health, views
+    from lms.audit import views as audit_views
+    from lms.mail import mailbox_views
     from lms.navigation import add_nav_item
+    from lms.people import views as people_views
     from lms.permissions import OFFICE_ROLES
+    from lms.two_factor import views as two_factor_views
+    from lms.units import views as unit_views
 
     app.register_blueprint(views.bp)
     dashboard.init_app(app)  # first in the office menu
@@ -135,7 +140,7 @@ def register_commands(app: Flask) -> None:
 
 def register_scheduler_jobs(app: Flask) -> None:
     """The platform's periodic jobs (delivery of the outbox); features add theirs in ``init_app``."""
-    from lms import delivery
+    from lms.mail import delivery
 
     delivery.init_app(app)
 

@@ -15,8 +15,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.config import DEFAULT_LOCALE, LOCALES
 from lms.database import utcnow
+from lms.mail.outbox import enqueue_email, new_message_id, render_email
 from lms.models import OutboxMessage, OutboxStatus, User, password_fingerprint
-from lms.outbox import enqueue_email, new_message_id, render_email
 
 #: One password hash at a time in a process: scrypt takes 32 MB and a core for ~60 ms, and the load
 #: benchmark's sign-ins on four threads at once took a gunicorn worker's peak from 150 MB to 280 MB.

@@ -141,7 +141,7 @@ def check_rate_limit_storage(app: Flask) -> Result:
 
 
 def check_smtp(app: Flask) -> Result:
-    from lms.delivery import ServerUnavailable, SmtpTransport
+    from lms.mail.delivery import ServerUnavailable, SmtpTransport
 
     url = app.config["ADAL_SMTP_URL"]
     if not url:

@@ -62,7 +62,7 @@ def deliver_command(once: bool, every: float) -> None:
 
     from flask import current_app
 
-    from lms.delivery import DeliverySettings, deliver_outbox, describe_run
+    from lms.mail.delivery import DeliverySettings, deliver_outbox, describe_run
 
     settings = DeliverySettings.from_config(current_app.config)
     while True:
@@ -162,19 +162,19 @@ def people_import_command(file: str, dry_run: bool, only_valid: bool, language: 
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
-    from lms import people_import
+    from lms.people import importing
 
     app = current_app._get_current_object()
     # Invitation links are built with url_for, which needs a request to know the site.
     with app.test_request_context(base_url=app.config["ADAL_BASE_URL"]), force_locale(language):
         try:
-            columns, body = people_import.read_table(Path(file).read_bytes(), Path(file).name)
-        except people_import.ImportFileError as error:
+            columns, body = importing.read_table(Path(file).read_bytes(), Path(file).name)
+        except importing.ImportFileError as error:
             raise click.ClickException(str(error)) from error
         with click.progressbar(length=len(body), label=_("Checking rows")) as bar:
-            plan = people_import.plan_import(db.session, columns, body, progress=bar.update)
+            plan = importing.plan_import(db.session, columns, body, progress=bar.update)
         for row in plan.rejected:
-            reasons = "; ".join(people_import.describe_reason(code, params) for code, params in row.reasons)
+            reasons = "; ".join(importing.describe_reason(code, params) for code, params in row.reasons)
             click.echo(
                 _("row %(number)s: %(email)s: %(reasons)s", number=row.number, email=row.email or "-", reasons=reasons),
                 err=True,
@@ -190,7 +190,7 @@ def people_import_command(file: str, dry_run: bool, only_valid: bool, language: 
             return
         work = counts["create"] + counts["update"]
         with click.progressbar(length=work, label=_("Importing")) as bar:
-            result = people_import.apply_plan(
+            result = importing.apply_plan(
                 db.session, plan, only_valid=only_valid, filename=Path(file).name, progress=bar.update
             )
         if result is None:

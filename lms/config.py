@@ -97,7 +97,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "ADAL_SMTP_URL": env.get("ADAL_SMTP_URL", ""),
         "ADAL_MAIL_FROM": env.get("ADAL_MAIL_FROM", "Adal <compliance@metu.kz>"),
         "ADAL_MAIL_RATE": float(env.get("ADAL_MAIL_RATE", "0")),  # messages a second, 0 = no cap
-        # -- delivering the outbox (``lms.delivery``); empty values mean the default
+        # -- delivering the outbox (``lms.mail.delivery``); empty values mean the default
         #: Messages one delivery run claims at a time.
         "ADAL_MAIL_BATCH": int(env.get("ADAL_MAIL_BATCH") or "100"),
         #: Seconds a claim holds its messages unrenewed before they are a crashed run's (None: ADAL_LEASE_SECONDS).

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from lms.database import as_utc, utcnow
 from lms.extensions import db
 from lms.leases import lease_seconds, scheduler_heartbeat_age
-from lms.mail_server import WAITING, server_state
+from lms.mail.server_status import WAITING, server_state
 from lms.models import OutboxMessage, OutboxStatus
 from lms.permissions import OFFICE_ROLES, require_role, university_wide
 

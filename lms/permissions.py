@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, false, or_, select, true
 
-from lms import two_factor
 from lms.extensions import db
 from lms.models import OrgUnit, Role, User
+from lms.two_factor import authenticator
 
 ROLE_LABELS = {
     Role.AUTHOR: _l("course author"),
@@ -42,7 +42,7 @@ def require_role(*roles: str):
             if not current_user.has_role(*roles):
                 g.missing_roles = [ROLE_LABELS.get(r, r) for r in roles]
                 abort(403)
-            if two_factor.enrolment_needed(db.session, current_user):
+            if authenticator.enrolment_needed(db.session, current_user):
                 return redirect(url_for("two_factor.setup"))  # which says why
             return view(*args, **kwargs)
 

@@ -26,7 +26,7 @@ from flask_login import current_user, login_user, logout_user, user_loaded_from_
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from lms import audit
+from lms.audit import trail
 from lms.database import SAFE_METHODS, utcnow
 from lms.extensions import db, login_manager
 from lms.models import User, UserSession
@@ -131,7 +131,7 @@ def end_all(session: Session, user: User, keep: str | None = None) -> int:
 def end_everywhere(session: Session, user: User, action: str) -> int:
     """End every sign-in of ``user`` and audit it as ``action`` with how many there were."""
     ended = end_all(session, user)
-    audit.record(session, action, user, details={"count": ended})
+    trail.record(session, action, user, details={"count": ended})
     return ended
 
 

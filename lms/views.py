@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms import accounts, audit, sessions, two_factor, two_factor_views
+from lms import accounts, sessions
+from lms.audit import trail
 from lms.extensions import db, limiter
 from lms.forms import (
     ChangePasswordForm,
@@ -31,6 +32,8 @@ from lms.navigation import landing_endpoint, visitors_page
 from lms.office_settings import office_contacts, save_office_contacts
 from lms.permissions import require_role, university_wide
 from lms.security import is_safe_next
+from lms.two_factor import authenticator
+from lms.two_factor import views as two_factor_views
 
 bp = Blueprint("lms", __name__)
 
@@ -77,14 +80,14 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(db.session, form.email.data, form.password.data)
         if user is None:
-            audit.record(db.session, "auth.login_failed", details={"email": form.email.data.strip().lower()[:254]})
+            trail.record(db.session, "auth.login_failed", details={"email": form.email.data.strip().lower()[:254]})
             db.session.commit()
             flash(_("Wrong e-mail or password."), "danger")
-        elif two_factor.enrolled(db.session, user):  # not signed in until the code is right too
+        elif authenticator.enrolled(db.session, user):  # not signed in until the code is right too
             return two_factor_views.ask_for_code(user, form.remember.data, request.args.get("next"))
         else:
             sessions.sign_in(db.session, user, remember=form.remember.data)
-            audit.record(db.session, "auth.login", user, actor=user)
+            trail.record(db.session, "auth.login", user, actor=user)
             db.session.commit()
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("lms.index"))
@@ -95,7 +98,7 @@ def login():
 @login_required
 def logout():
     """Sign out (a POST with a CSRF token, so no link can sign a person out); this browser's cookies die with it."""
-    audit.record(db.session, "auth.logout", current_user)
+    trail.record(db.session, "auth.logout", current_user)
     sessions.sign_out(db.session)
     db.session.commit()
     flash(_("You have signed out."), "info")
@@ -122,9 +125,9 @@ def forgot_password():
     if form.validate_on_submit():
         user = accounts.request_password_reset(db.session, form.email.data)
         if user is not None:
-            audit.record(db.session, "auth.reset_requested", user, actor=user)
+            trail.record(db.session, "auth.reset_requested", user, actor=user)
         else:
-            audit.record(db.session, "auth.reset_unknown", details={"email": form.email.data.strip().lower()[:254]})
+            trail.record(db.session, "auth.reset_unknown", details={"email": form.email.data.strip().lower()[:254]})
         db.session.commit()
         flash(_("If this address belongs to an account, a link to set a new password is on its way."), "info")
         return redirect(url_for("lms.login"))
@@ -159,7 +162,7 @@ def _set_password_from_link(token: str, max_age: int, action: str, purpose: str)
     if form.validate_on_submit():
         accounts.set_password(user, form.password.data)
         sessions.end_all(db.session, user)
-        audit.record(db.session, action, user, actor=user)
+        trail.record(db.session, action, user, actor=user)
         if purpose == "invitation":
             return _sign_in_after_invitation(user)
         db.session.commit()
@@ -172,11 +175,11 @@ def _sign_in_after_invitation(user):
     """The person who has just chosen their first password is signed in and sent to their landing page
     (which sends anyone whose role needs a second factor to set it up), not asked for the password again;
     one who already has a second factor is asked for its code first, as at sign-in."""
-    if two_factor.enrolled(db.session, user):
+    if authenticator.enrolled(db.session, user):
         db.session.commit()
         return two_factor_views.ask_for_code(user, False, None)
     sessions.sign_in(db.session, user, remember=False)
-    audit.record(db.session, "auth.login", user, actor=user)
+    trail.record(db.session, "auth.login", user, actor=user)
     db.session.commit()
     flash(_("Your password is saved. Welcome to Adal!"), "success")
     return redirect(url_for("lms.index"))
@@ -201,7 +204,7 @@ def profile():
         else:
             accounts.set_password(current_user, password_form.password.data)
             sessions.end_all(db.session, current_user, keep=current_user.session_key)
-            audit.record(db.session, "auth.password_changed", current_user)
+            trail.record(db.session, "auth.password_changed", current_user)
             db.session.commit()
             login_user(current_user._get_current_object())  # this browser stays in; the others are out
             flash(_("Your password is changed."), "success")
@@ -232,7 +235,7 @@ def office_settings():
     form = ContactsForm(data=_flatten_contacts(contacts))
     if form.validate_on_submit():
         save_office_contacts(db.session, _nest_contacts(form.data))
-        audit.record(db.session, "settings.contacts")
+        trail.record(db.session, "settings.contacts")
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("lms.office_settings"))

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.audit import Piece, add_action_group, add_sentence, add_target
+from lms.audit.trail import Piece, add_action_group, add_sentence, add_target
 from public_page.models import RegulatoryDocument
 
 

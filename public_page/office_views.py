@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms import audit
+from lms.audit import trail
 from lms.config import LOCALES
 from lms.extensions import db
 from lms.permissions import OFFICE_ROLES, require_role, university_wide
@@ -44,7 +44,7 @@ def edit_method(method_key: str):
     )
     if form.validate_on_submit():
         methods.save_method(db.session, method_key, form.texts("title"), form.texts("body"), current_user)
-        audit.record(db.session, "public.method", details={"method": form.texts("title")["en"] or method_key})
+        trail.record(db.session, "public.method", details={"method": form.texts("title")["en"] or method_key})
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("public_office.index"))
@@ -61,7 +61,7 @@ def new_document():
         elif (files := _checked_files(form)) is not None:
             document = documents.create_document(db.session, form.key.data)
             version = _add_version(document, form, files)
-            audit.record(db.session, "public.document", document, details={"number": version.number})
+            trail.record(db.session, "public.document", document, details={"number": version.number})
             db.session.commit()
             flash(_("The document is published."), "success")
             return redirect(url_for("public_office.index"))
@@ -75,7 +75,7 @@ def new_version(document_id: int):
     form = VersionForm()
     if form.validate_on_submit() and (files := _checked_files(form)) is not None:
         version = _add_version(document, form, files)
-        audit.record(db.session, "public.version", document, details={"number": version.number})
+        trail.record(db.session, "public.version", document, details={"number": version.number})
         db.session.commit()
         flash(_("The new version is published; the earlier ones stay in the history."), "success")
         return redirect(url_for("public_office.index"))
@@ -88,7 +88,7 @@ def figures():
     form = FiguresForm()
     if form.validate_on_submit():
         transparency.set_figures_enabled(db.session, form.show.data)
-        audit.record(db.session, "public.figures_on" if form.show.data else "public.figures_off")
+        trail.record(db.session, "public.figures_on" if form.show.data else "public.figures_off")
         db.session.commit()
         flash(_("Saved."), "success")
     return redirect(url_for("public_office.index"))

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from lms.delivery import DeliverySettings, deliver_outbox
+from lms.mail.delivery import DeliverySettings, deliver_outbox
 from lms.models import OutboxMessage
 from tests.browser.helpers import login
 

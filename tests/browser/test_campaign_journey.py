@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from campaigns.due_steps import run_due_steps
-from lms.delivery import DeliverySettings, deliver_outbox
+from lms.mail.delivery import DeliverySettings, deliver_outbox
 from lms.models import OutboxMessage, OutboxStatus, Role
 from tests.browser.helpers import login
 

@@ -12,7 +12,7 @@ from concerns.jobs import remind_handlers
 from concerns.models import Case, CaseEvent, CaseStatistic
 from lms.extensions import db
 from lms.models import OutboxMessage, Role
-from lms.people import RoleChangeRefused, set_roles
+from lms.people.directory import RoleChangeRefused, set_roles
 from tests.concerns.helpers import WHAT, report_directly, report_through_form
 
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from courses.enrolment import end_assignment, enrol_assignment, sync_assignments
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus, ModuleProgress
-from lms import people_import
 from lms.database import as_utc
 from lms.models import PersonKind
+from lms.people import importing
 from lms.scheduler import registered_jobs
 from lms.signals import people_changed
 
@@ -171,8 +171,8 @@ def test_a_person_imported_from_a_file_is_enrolled_in_the_import_transaction(app
         b"lawyer@example.kz,Law Student,student,LAW,LAW-22\n"
     )
     with app.test_request_context():
-        columns, body = people_import.read_table(data)
-        result = people_import.apply_plan(db.session, people_import.plan_import(db.session, columns, body))
+        columns, body = importing.read_table(data)
+        result = importing.apply_plan(db.session, importing.plan_import(db.session, columns, body))
         db.session.commit()
     assert len(result.created_ids) == 2
     (enrolment,) = _enrolments(db)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from events.models import Event, EventSession, EventStatus, Registration
 from events.tickets import new_ics_uid
 from lms.database import utcnow
-from lms.delivery import DeliverySettings, deliver_outbox
+from lms.mail.delivery import DeliverySettings, deliver_outbox
 from lms.models import OutboxMessage
 
 

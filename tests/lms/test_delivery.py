@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, update
 
 from lms.database import as_utc, utcnow
-from lms.delivery import DeliverySettings, build_message, claim_due, clean_header_value, deliver_outbox
+from lms.mail.delivery import DeliverySettings, build_message, claim_due, clean_header_value, deliver_outbox
 from lms.models import OutboxMessage, OutboxStatus, Role
 from lms.scheduler import registered_jobs
 from tests.lms.smtp_server import SmtpBehaviour, SmtpServer

@@ -16,8 +16,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from lms.delivery import DeliverySettings, build_message, deliver_outbox, describe_run
-from lms.mail_server import record_answer, record_outage, server_state
+from lms.mail.delivery import DeliverySettings, build_message, deliver_outbox, describe_run
+from lms.mail.server_status import record_answer, record_outage, server_state
 from lms.models import OutboxMessage, OutboxStatus, Role
 from tests.lms.smtp_server import SmtpServer
 from tests.lms.test_delivery import queue, row_for, statuses
@@ -46,7 +46,7 @@ def test_an_outage_ten_times_the_retry_schedule_ends_with_everything_delivered_o
     if outage == "421":
         server.behaviour.tempfail_next = 10**6
         server.start()
-    caplog.set_level(logging.INFO, logger="lms.delivery")
+    caplog.set_level(logging.INFO, logger="lms.mail.delivery")
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)  # after the rows were queued
     with time_machine.travel(start, tick=False) as clock:
         tries = 0
@@ -98,7 +98,7 @@ def test_refused_connection_and_421_count_nothing_a_550_fails_only_its_message(d
 
 
 def test_a_connection_dropped_mid_run_is_opened_again_at_once(db, server, monkeypatch):
-    from lms import delivery
+    from lms.mail import delivery
 
     queue(db, 5)
     server.start()

@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 
 from campaigns.models import CampaignStatus
 from lms.accounts import send_invitation
-from lms.delivery import DeliverySettings, deliver_outbox
+from lms.mail.delivery import DeliverySettings, deliver_outbox
 from lms.models import AuditEvent, OutboxMessage, OutboxStatus, Role
 from tests.campaigns.helpers import make_campaign
 from tests.lms.smtp_server import SmtpServer

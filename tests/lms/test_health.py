@@ -12,7 +12,7 @@ from lms import create_app
 from lms.database import utcnow
 from lms.health import check_readiness, is_loopback, migration_heads
 from lms.leases import SCHEDULER_LEASE, acquire_lease
-from lms.mail_server import record_outage
+from lms.mail.server_status import record_outage
 from lms.models import OutboxMessage, OutboxStatus, Role
 
 _numbers = itertools.count()

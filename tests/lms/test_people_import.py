@@ -8,9 +8,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from lms import people_import
 from lms.accounts import send_invitation
 from lms.models import AuditEvent, OutboxMessage, PersonKind, User
+from lms.people import importing
 from lms.signals import people_changed
 
 DATA = Path(__file__).parent / "data"
@@ -23,13 +23,13 @@ def units(make):
 
 
 def _plan(db, data: bytes, allowed_paths=None):
-    columns, body = people_import.read_table(data)
-    return people_import.plan_import(db.session, columns, body, allowed_paths)
+    columns, body = importing.read_table(data)
+    return importing.plan_import(db.session, columns, body, allowed_paths)
 
 
 def _apply(app, db, data: bytes, **kwargs):
     with app.test_request_context():
-        result = people_import.apply_plan(db.session, _plan(db, data), **kwargs)
+        result = importing.apply_plan(db.session, _plan(db, data), **kwargs)
         db.session.commit()
     return result
 
@@ -104,7 +104,7 @@ def test_rejected_rows_and_their_reasons(app, db, units):
     duplicates = {row.number: row.reasons[0][1]["rows"] for row in plan.rejected if row.number in (5, 7)}
     assert duplicates == {5: "7", 7: "5"}  # each names the other
     with app.test_request_context():
-        with_text = [people_import.describe_reason(c, p) for row in plan.rejected for c, p in row.reasons]
+        with_text = [importing.describe_reason(c, p) for row in plan.rejected for c, p in row.reasons]
     assert any("NOPE" in text for text in with_text)
 
 
@@ -182,7 +182,7 @@ def test_fast_invitations_match_the_one_by_one_invitation(app, db, units):
     person.full_name = "Петров <Иван> & Co"  # needs escaping in HTML
     db.session.flush()
     with app.test_request_context():
-        people_import.queue_invitations(
+        importing.queue_invitations(
             db.session, [(person.id, {"full_name": person.full_name, "email": person.email, "locale": "ru"})]
         )
         fast = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == person.id)).one()
@@ -216,10 +216,10 @@ def test_scoped_import_rejects_units_outside_the_scope(db, units):
 
 
 def test_missing_required_column_is_a_file_error(db):
-    with pytest.raises(people_import.ImportFileError):
-        people_import.read_table(b"email;full_name\na@example.kz;A\n")
-    with pytest.raises(people_import.ImportFileError):
-        people_import.read_table(b"\n\n")
+    with pytest.raises(importing.ImportFileError):
+        importing.read_table(b"email;full_name\na@example.kz;A\n")
+    with pytest.raises(importing.ImportFileError):
+        importing.read_table(b"\n\n")
 
 
 def test_cli_dry_run_writes_nothing_and_lists_rejected_rows(runner, db, units):
@@ -278,15 +278,15 @@ def test_kept_uploads_expire(app, db):
     import time
 
     with app.test_request_context():
-        old = people_import.keep_upload(b"x", "old.csv", 1)
+        old = importing.keep_upload(b"x", "old.csv", 1)
         folder = Path(app.config["ADAL_STORAGE_PATH"]) / "imports"
-        long_ago = time.time() - people_import.UPLOAD_MAX_AGE - 60
+        long_ago = time.time() - importing.UPLOAD_MAX_AGE - 60
         for path in folder.glob(f"{old}.*"):
             os.utime(path, (long_ago, long_ago))
-        fresh = people_import.keep_upload(b"y", "new.csv", 1)
-        assert people_import.load_upload(old, 1) is None
-        assert people_import.load_upload(fresh, 1) == (b"y", "new.csv")
-        assert people_import.load_upload(fresh, 2) is None  # another person's upload
+        fresh = importing.keep_upload(b"y", "new.csv", 1)
+        assert importing.load_upload(old, 1) is None
+        assert importing.load_upload(fresh, 1) == (b"y", "new.csv")
+        assert importing.load_upload(fresh, 2) is None  # another person's upload
 
 
 # --- Kazakh letters lost to Windows-1251 (issue 15) ----------------------------------------------
@@ -300,7 +300,7 @@ def test_names_whose_kazakh_letters_became_question_marks_are_refused_with_the_r
     assert dana.action == "create" and dana.full_name == "Ахметова Дана"
     assert erlan.full_name == "?уаныш?лы Ерлан"
     with app.test_request_context():
-        reasons = [people_import.describe_reason(code, params) for code, params in erlan.reasons]
+        reasons = [importing.describe_reason(code, params) for code, params in erlan.reasons]
     assert reasons == [
         "“?уаныш?лы Ерлан” has “?” where letters were lost: the file was saved in an encoding without Kazakh"
         " letters. Save it as “CSV UTF-8” (or as an Excel workbook) and upload it again.",
@@ -311,13 +311,13 @@ def test_names_whose_kazakh_letters_became_question_marks_are_refused_with_the_r
 
 
 def test_kazakh_column_names_that_lost_letters_name_the_encoding(db):
-    with pytest.raises(people_import.ImportFileError, match=r"“\?” where letters were lost.*CSV UTF-8"):
-        people_import.read_table((DATA / "staff_kk_header_cp1251.csv").read_bytes())
+    with pytest.raises(importing.ImportFileError, match=r"“\?” where letters were lost.*CSV UTF-8"):
+        importing.read_table((DATA / "staff_kk_header_cp1251.csv").read_bytes())
 
 
 def test_a_utf8_mark_in_front_of_windows_1251_text_names_the_encoding(db):
-    with pytest.raises(people_import.ImportFileError) as error:
-        people_import.read_table((DATA / "students_bom_cp1251.csv").read_bytes(), "people.csv")
+    with pytest.raises(importing.ImportFileError) as error:
+        importing.read_table((DATA / "students_bom_cp1251.csv").read_bytes(), "people.csv")
     message = str(error.value)
     assert message.startswith("people.csv, line 1: the file is marked as UTF-8 but its text is in another encoding")
     assert "Required columns" not in message

@@ -48,8 +48,8 @@ import os, time
 from datetime import UTC, datetime
 
 T0, SPEED = float(os.environ["ADAL_TEST_T0"]), float(os.environ["ADAL_TEST_SPEED"])
-import campaigns.tasks
-campaigns.tasks.utcnow = lambda: datetime.fromtimestamp(T0 + (time.time() - T0) * SPEED, UTC)
+import campaigns.jobs
+campaigns.jobs.utcnow = lambda: datetime.fromtimestamp(T0 + (time.time() - T0) * SPEED, UTC)
 
 from lms import create_app
 from lms.scheduler import Job, build_scheduler, run_until_stopped

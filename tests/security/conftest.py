@@ -13,12 +13,12 @@ from flask.testing import FlaskClient
 from campaigns import tracking
 from courses import certificates, content
 from courses.models import Assignment, CertificateExport, QuizAttempt
-from lms import audit
+from lms.audit import trail
 from lms.database import utcnow
 from lms.extensions import db as _db
 from lms.extensions import limiter
 from lms.models import OutboxMessage, Role, UserRole
-from lms.people_import import keep_upload
+from lms.people.importing import keep_upload
 from tests import factories
 from tests.campaigns.helpers import make_campaign
 from tests.conftest import _empty_all_tables
@@ -101,7 +101,7 @@ def world(app):
     zipped.parent.mkdir(parents=True, exist_ok=True)
     zipped.write_bytes(b"PK\x05\x06" + bytes(18))
     session.add(export)
-    audit.record(session, "security.test", users["learner"], actor=users["admin"])
+    trail.record(session, "security.test", users["learner"], actor=users["admin"])
     session.commit()
     case_args = _reported_case(session, make)  # concerns (issue 13)
     public_args = _public_document(app, session)  # the public page (issue 13)

@@ -22,9 +22,9 @@ from campaigns.step_messages import render_for
 from courses import certificates, content
 from courses.content import render_markdown
 from courses.models import Assignment
-from lms import audit
+from lms.audit import trail
 from lms.database import utcnow
-from lms.delivery import build_message
+from lms.mail.delivery import build_message
 from lms.models import OutboxMessage, Role, User
 from tests.campaigns.helpers import make_campaign
 from tests.courses.builders import build_course, enrol, module_of
@@ -99,7 +99,7 @@ def test_hostile_names_are_shown_as_text_on_every_page(client, auth, make, db):
 
 def test_audit_log_shows_hostile_details_as_text(client, auth, make, db):
     person = make.user(full_name=XSS)
-    audit.record(db.session, "security.test", person, details={"note": XSS, "other": SSTI})
+    trail.record(db.session, "security.test", person, details={"note": XSS, "other": SSTI})
     db.session.commit()
     auth.login(make.user(roles=[Role.OFFICER]))
     response = client.get("/office/audit/")
@@ -284,7 +284,7 @@ def test_imported_formula_names_are_text_in_every_export(client, auth, make, db)
     for person in imported:
         enrol(db.session, person, course)
     campaign = make_campaign(db.session, audience={"kind": "unit", "unit_id": unit.id, "sub": True})
-    audit.record(db.session, "security.test", details={"note": FORMULA})
+    trail.record(db.session, "security.test", details={"note": FORMULA})
     db.session.commit()
 
     seen: dict[str, list] = {}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from campaigns import tracking
 from campaigns.due_steps import run_due_steps
 from campaigns.rendering import compile_message
-from lms.delivery import build_message
+from lms.mail.delivery import build_message
 from lms.models import OutboxMessage
 from tests.campaigns.helpers import make_campaign
 

@@ -14,8 +14,9 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from lms import audit, two_factor
+from lms.audit import trail
 from lms.models import AuditEvent, RecoveryCode, Role, TwoFactor, User, UserRole, UserSession
+from lms.two_factor import authenticator
 from tests import factories
 
 START = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
@@ -205,14 +206,14 @@ def test_a_code_matches_its_own_step_within_one_step_of_drift(offset, accepted):
     phone = pyotp.TOTP(pyotp.random_base32())
     step = phone.timecode(START)
     code = phone.at(START + offset * STEP)
-    assert two_factor.matching_step(phone.secret, code, START) == (step + offset if accepted else None)
+    assert authenticator.matching_step(phone.secret, code, START) == (step + offset if accepted else None)
 
 
 @pytest.mark.postgres_only
 def test_two_simultaneous_sign_ins_with_one_code_let_one_in(app, db, make):
     learner = make.user()
-    phone = pyotp.TOTP(two_factor.pending_secret(db.session, learner))
-    two_factor.confirm_enrolment(db.session, learner, phone.at(START), now=START)
+    phone = pyotp.TOTP(authenticator.pending_secret(db.session, learner))
+    authenticator.confirm_enrolment(db.session, learner, phone.at(START), now=START)
     db.session.commit()
     code, outcomes, barrier = phone.at(START + STEP), [], threading.Barrier(2)
     learner_id = learner.id  # read here: this test's session is not for the threads
@@ -224,9 +225,9 @@ def test_two_simultaneous_sign_ins_with_one_code_let_one_in(app, db, make):
             mine = ext_db.session.get(User, learner_id)
             barrier.wait()
             try:
-                outcomes.append(two_factor.use_code(ext_db.session, mine, code, now=START + STEP))
+                outcomes.append(authenticator.use_code(ext_db.session, mine, code, now=START + STEP))
                 ext_db.session.commit()
-            except two_factor.CodeRefused as refused:
+            except authenticator.CodeRefused as refused:
                 ext_db.session.rollback()
                 outcomes.append(refused.reason)
             finally:
@@ -339,7 +340,7 @@ def test_an_administrator_resets_a_second_factor_only_with_a_reason(app, client,
     (event,) = _events(db, "two_factor.reset")
     assert (event.actor_id, event.target_id, event.details["reason"]) == (admin.id, str(officer.id), reason)
     with app.test_request_context():
-        (told,) = audit.tell(db.session, [event], "en")
+        (told,) = trail.tell(db.session, [event], "en")
     assert told.text == f"{admin.full_name} reset the second factor of {officer.full_name}: {reason}"
 
     assert _password(officer_browser, officer) == "/", "the password alone again, until they enrol anew"
@@ -357,7 +358,7 @@ def test_audit_sentences_tell_the_second_factor_events(app, client, db, make, br
     _code(client, codes[0])
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action != "auth.logout").order_by(AuditEvent.id))
     with app.test_request_context():
-        texts = [told.text for told in audit.tell(db.session, events, "en")]
+        texts = [told.text for told in trail.tell(db.session, events, "en")]
     assert texts == [
         "Aigerim Seitkali signed in",  # to enrol, with the password alone
         "Aigerim Seitkali turned on two-step sign-in",

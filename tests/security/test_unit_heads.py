@@ -23,11 +23,12 @@ from sqlalchemy import select
 
 from courses import certificates
 from courses.models import Assignment, Attestation, EnrolmentStatus, QuizAttempt
-from lms import audit, people
+from lms.audit import trail
 from lms.database import utcnow
+from lms.mail.outbox import enqueue_email
 from lms.models import AuditEvent, OutboxMessage, PersonKind, Role, User, UserRole
-from lms.outbox import enqueue_email
-from lms.people_import import keep_upload
+from lms.people import directory
+from lms.people.importing import keep_upload
 from tests.campaigns.helpers import make_campaign
 from tests.courses.builders import build_course, enrol, module_of
 
@@ -151,8 +152,8 @@ def world(make, db) -> World:
     session.commit()
     for export in (export_a, export_b):
         certificates.build_export(session, export)
-    audit.record(session, "security.test", outsider, actor=admin, details={"email": OUTSIDER_EMAIL})
-    audit.record(session, "security.test", insider, actor=outsider)
+    trail.record(session, "security.test", outsider, actor=admin, details={"email": OUTSIDER_EMAIL})
+    trail.record(session, "security.test", insider, actor=outsider)
     session.commit()
     upload = keep_upload(
         f"email,full_name,kind,unit\nnew.arts@unit-a.example,New Artist,student,{unit_a.code}\n".encode(),
@@ -287,8 +288,8 @@ def test_a_unit_head_cannot_grant_or_change_scopes(client, auth, world, db):
     assert _role(db, world.outsider.id) == ("officer", world.b["unit_id"])
     assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("people.role%"))).all()
 
-    with pytest.raises(people.RoleChangeRefused, match="unit_head"):
-        people.set_roles(db.session, world.insider, {"officer"}, world.head, {"officer": world.a["unit_id"]})
+    with pytest.raises(directory.RoleChangeRefused, match="unit_head"):
+        directory.set_roles(db.session, world.insider, {"officer"}, world.head, {"officer": world.a["unit_id"]})
 
 
 def test_an_officer_cannot_narrow_their_own_role(client, auth, world, db):

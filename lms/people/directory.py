@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from lms import audit
+from lms.audit import trail
 from lms.models import OrgUnit, Role, User, UserRole
 from lms.permissions import ADMIN_ONLY_ROLES, ROLE_LABELS, people_in_scope, scope_paths
 
@@ -74,7 +74,7 @@ def update_person(session: Session, person: User, data: dict) -> list[str]:
     for name in changed:
         setattr(person, name, data[name])
     if changed:
-        audit.record(session, "people.update", person, details={"fields": ",".join(changed)})
+        trail.record(session, "people.update", person, details={"fields": ",".join(changed)})
     session.flush()
     return changed
 
@@ -123,15 +123,15 @@ def set_roles(
     for role in list(person.roles):
         if role.role in revoked:
             person.roles.remove(role)
-            audit.record(session, "people.role_revoke", person, actor=actor, details=_role_details(role))
+            trail.record(session, "people.role_revoke", person, actor=actor, details=_role_details(role))
         elif role.role in scopes and role.scope_unit_id != scopes[role.role]:
             previous, role.scope_unit_id = role.scope_unit_id, scopes[role.role]
             details = {**_role_details(role), "previous_scope_unit": previous}
-            audit.record(session, "people.role_scope", person, actor=actor, details=details)
+            trail.record(session, "people.role_scope", person, actor=actor, details=details)
     for name in sorted(granted):
         role = UserRole(role=name, scope_unit_id=scopes.get(name))
         person.roles.append(role)
-        audit.record(session, "people.role_grant", person, actor=actor, details=_role_details(role))
+        trail.record(session, "people.role_grant", person, actor=actor, details=_role_details(role))
     session.flush()
     for role in person.roles:  # a changed id leaves a stale ``scope_unit`` that scope_paths reads
         session.expire(role, ["scope_unit"])
@@ -158,6 +158,6 @@ def set_active(session: Session, person: User, active: bool) -> bool:
     if person.active == active:
         return False
     person.active = active
-    audit.record(session, "people.reactivate" if active else "people.deactivate", person)
+    trail.record(session, "people.reactivate" if active else "people.deactivate", person)
     session.flush()
     return True

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from lms import audit
+from lms.audit import trail
 from lms.extensions import db
 from lms.models import OrgUnit
 from lms.permissions import OFFICE_ROLES, require_role, scope_paths, university_wide
-from lms.units import UnitError, save_unit, unit_choices, units_in_tree_order
+from lms.units.tree import UnitError, save_unit, unit_choices, units_in_tree_order
 
 bp = Blueprint("units", __name__, url_prefix="/office/units")
 KINDS = {
@@ -76,7 +76,7 @@ def edit(unit_id: int | None):
             db.session.rollback()
             form.code.errors.append(str(error))
         else:
-            audit.record(db.session, "units.save", saved, details={"code": saved.code})
+            trail.record(db.session, "units.save", saved, details={"code": saved.code})
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("units.index"))

@@ -14,7 +14,7 @@ of a second of marks, and those messages would go out again). ``python -m bench
 campaign_delivery`` measures it (``per_message_commit_us``).
 
 Outages are not failures: the claimed rows go back to the queue untouched (no attempt counted)
-and the whole outbox waits for the server (``lms.mail_server``: since when, why, when to try
+and the whole outbox waits for the server (``lms.mail.server_status``: since when, why, when to try
 again, with a backoff capped at ``outage_max_seconds``), logged as a WARNING with the reason each
 time it is tried, shown to the office as a banner, and said once when the server takes a message
 again. A 4xx reply to a message
@@ -29,14 +29,14 @@ from sqlalchemy import Connection, bindparam, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from lms import mail_server
 from lms.database import utcnow
-from lms.delivery.claims import LEASE_NAME, OUTBOX
-from lms.delivery.settings import DeliveryReport, DeliverySettings
 from lms.leases import acquire_lease
+from lms.mail import server_status
+from lms.mail.delivery.claims import LEASE_NAME, OUTBOX
+from lms.mail.delivery.settings import DeliveryReport, DeliverySettings
 from lms.models import OutboxStatus
 
-log = logging.getLogger(__package__)  # one logger for all of delivery, "lms.delivery" as ever
+log = logging.getLogger(__package__)  # one logger for all of delivery: "lms.mail.delivery"
 
 # One statement each, compiled once: they run once a message.
 _MARK_SENT = (
@@ -78,7 +78,7 @@ class Run:
         self.holder = holder  #: the SQLite lease holder, renewed with the claims
         self.pending: list[tuple] = []  #: outcomes decided, not yet written
         #: The outage recorded before this run, until the server takes a message (or has none to take).
-        self.outage: mail_server.ServerState | None = None
+        self.outage: server_status.ServerState | None = None
 
     def answered(self) -> None:
         """The server answered about a message: an outage recorded before is over (said once). Commits."""
@@ -86,13 +86,13 @@ class Run:
             return
         outage, self.outage = self.outage, None
         self.commit()
-        mail_server.record_answer(self.session)
+        server_status.record_answer(self.session)
         self.session.commit()
         log.info(
             "outbox: the mail server answers again after %s unreachable (last: %s); %d messages wait",
             _duration(utcnow() - outage.down_since),
             outage.reason,
-            mail_server.waiting_messages(self.session),
+            server_status.waiting_messages(self.session),
         )
         self.session.commit()
 
@@ -175,7 +175,7 @@ class Run:
     def wait_for_server(self, ids: Sequence[int], claim_until: datetime, reason: str) -> None:
         """The server is unreachable: these rows go back to the queue as they were, the outbox waits. Commits."""
         self.commit()
-        state = mail_server.record_outage(
+        state = server_status.record_outage(
             self.session, reason, utcnow(), self.settings.retry_seconds, self.settings.outage_max_seconds
         )
         if ids:
@@ -195,7 +195,7 @@ class Run:
             "outbox: the mail server is unreachable since %s (%s); %d messages wait; next try at %s",
             state.down_since.strftime("%Y-%m-%d %H:%M:%S UTC"),
             reason,
-            mail_server.waiting_messages(self.session),
+            server_status.waiting_messages(self.session),
             state.retry_at.strftime("%H:%M:%S UTC"),
         )
         self.session.commit()

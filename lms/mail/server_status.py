@@ -1,6 +1,6 @@
 """The mail server as delivery last found it: answering, or unreachable since when and why.
 
-Delivery (``lms.delivery``) writes the state when it cannot reach the server (a refused
+Delivery (``lms.mail.delivery``) writes the state when it cannot reach the server (a refused
 connection, a timeout, a dropped connection, a ``421``) and when the server answers again; the
 office's pages read it for their banner ("The mail server has been unreachable since 14:02;
 1,204 messages wait"). It lives in the ``setting`` table under ``mail_server``, so every process

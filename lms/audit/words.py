@@ -1,7 +1,7 @@
 """The platform's audit events in words: sign-ins, people and roles, org units, settings, exports.
 
-Registered by ``lms.audit_views.init_app``; the features register theirs the same way (see
-``lms.audit``). The ``user`` loader also names every event's actor.
+Registered by ``lms.audit.views.init_app``; the features register theirs the same way (see
+``lms.audit.trail``). The ``user`` loader also names every event's actor.
 """
 
 from flask import Flask, url_for
@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.audit import Piece, Ref, add_action_group, add_sentence, add_target
+from lms.audit.trail import Piece, Ref, add_action_group, add_sentence, add_target
 from lms.database import localized
 from lms.models import OrgUnit, User
-from lms.people_import import field_labels
+from lms.people.importing import field_labels
 from lms.permissions import ROLE_LABELS
 
 EXPORTS = "exports"

@@ -22,7 +22,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 
-log = logging.getLogger(__package__)  # one logger for all of delivery, "lms.delivery" as ever
+log = logging.getLogger(__package__)  # one logger for all of delivery: "lms.mail.delivery"
 
 #: Headers the delivery writes itself; a row's extra headers may not replace them.
 OWN_HEADERS = {

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lms.delivery.message import Envelope
+from lms.mail.delivery.message import Envelope
 
 _DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 

@@ -16,11 +16,11 @@ The names the rest of Adal uses are importable from here.
 
 from flask import Flask, current_app
 
-from lms.delivery.claims import claim_due
-from lms.delivery.message import Envelope, InvalidMessage, build_message, clean_header_value, message_for_row
-from lms.delivery.sending import deliver_outbox, describe_run
-from lms.delivery.settings import DeliveryReport, DeliverySettings
-from lms.delivery.smtp import ServerUnavailable, SmtpTransport
+from lms.mail.delivery.claims import claim_due
+from lms.mail.delivery.message import Envelope, InvalidMessage, build_message, clean_header_value, message_for_row
+from lms.mail.delivery.sending import deliver_outbox, describe_run
+from lms.mail.delivery.settings import DeliveryReport, DeliverySettings
+from lms.mail.delivery.smtp import ServerUnavailable, SmtpTransport
 
 __all__ = [
     "DeliveryReport",

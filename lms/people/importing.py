@@ -27,8 +27,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from lms import audit
 from lms.accounts import send_invitations
+from lms.audit import trail
 from lms.config import DEFAULT_LOCALE
 from lms.models import OrgUnit, PersonKind, User
 from lms.signals import people_changed
@@ -591,7 +591,7 @@ def apply_plan(
     invited = [(user_id, row.values) for user_id, row in zip(created_ids, creates, strict=True)]
     queue_invitations(session, invited)
     updated_ids = [row.user_id for row in updates]
-    audit.record(
+    trail.record(
         session,
         "people.import",
         details={"file": filename[:200], "only_valid": only_valid, **plan.counts},

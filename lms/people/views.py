@@ -7,14 +7,15 @@ from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from lms import people, people_import, sessions
+from lms import sessions
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import Role, User
 from lms.navigation import add_nav_item
-from lms.people_forms import ActiveForm, ImportApplyForm, ImportUploadForm, PeopleFilterForm, PersonForm
+from lms.people import directory, importing
+from lms.people.forms import ActiveForm, ImportApplyForm, ImportUploadForm, PeopleFilterForm, PersonForm
 from lms.permissions import ADMIN_ONLY_ROLES, OFFICE_ROLES, can_see_person, require_role, scope_paths
-from lms.units import unit_choices
+from lms.units.tree import unit_choices
 
 bp = Blueprint("people", __name__, url_prefix="/office/people")
 
@@ -33,22 +34,24 @@ def init_app(app: Flask) -> None:
 def people_list():
     """Search and filter the people the officer may see, a page at a time."""
     form = PeopleFilterForm(request.args)
-    units = people.units_for(db.session, current_user)
+    units = directory.units_for(db.session, current_user)
     form.unit.choices = [
         SelectChoice("", _("Any unit")),
         *unit_choices(units),
     ]
     form.validate()
-    filters = people.PeopleFilter(
+    filters = directory.PeopleFilter(
         q=form.q.data or "",
         unit_id=int(form.unit.data) if (form.unit.data or "").isdigit() else None,
         kind=form.kind.data or "",
         role=form.role.data or "",
         active=form.active.data if "active" in request.args else "yes",
     )
-    page = db.paginate(people.people_query(db.session, current_user, filters), per_page=50, max_per_page=200)
+    page = db.paginate(directory.people_query(db.session, current_user, filters), per_page=50, max_per_page=200)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("lms/people_list.html", form=form, page=page, args=args, describe_role=people.describe_role)
+    return render_template(
+        "lms/people_list.html", form=form, page=page, args=args, describe_role=directory.describe_role
+    )
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -63,7 +66,7 @@ def person(user_id: int):
     is_admin = current_user.has_role(Role.ADMIN)
     roles_editable = scope_paths(current_user) is None
     form = PersonForm(obj=person)
-    choices = unit_choices(people.units_for(db.session, current_user))
+    choices = unit_choices(directory.units_for(db.session, current_user))
     form.org_unit_id.choices = choices if not roles_editable else [SelectChoice(0, _("— no unit —")), *choices]
     form.officer_unit.choices = [SelectChoice(0, _("The whole university")), *choices]
     if request.method == "GET":  # ``obj`` gives UserRole rows and None; the fields want codes
@@ -71,11 +74,11 @@ def person(user_id: int):
         form.roles.data = sorted(person.role_names)
         form.officer_unit.data = _officer_unit_id(person) or 0
     if form.validate_on_submit():
-        data = {name: form[name].data for name in people.PERSON_FIELDS}
+        data = {name: form[name].data for name in directory.PERSON_FIELDS}
         data["org_unit_id"] = data["org_unit_id"] or None
         data["study_group"] = (data["study_group"] or "").strip() or None
         data["position"] = (data["position"] or "").strip() or None
-        people.update_person(db.session, person, data)
+        directory.update_person(db.session, person, data)
         try:
             if roles_editable:
                 wanted = set(form.roles.data or ())
@@ -84,8 +87,8 @@ def person(user_id: int):
                     wanted = (wanted - admin_only) | (person.role_names & admin_only)
                 # A post without the unit field (an older page) keeps the scope rather than widen it.
                 scopes = {Role.OFFICER: form.officer_unit.data or None} if form.officer_unit.raw_data else {}
-                people.set_roles(db.session, person, wanted, current_user, scopes)
-        except people.RoleChangeRefused as refused:
+                directory.set_roles(db.session, person, wanted, current_user, scopes)
+        except directory.RoleChangeRefused as refused:
             db.session.rollback()
             messages = {
                 "admin_only": _("Only an administrator can grant or remove the administrator role."),
@@ -108,7 +111,7 @@ def person(user_id: int):
         active_form=ActiveForm(),
         is_admin=is_admin,
         roles_editable=roles_editable,
-        role_names=[people.describe_role(role, locale) for role in sorted(person.roles, key=lambda r: r.role)],
+        role_names=[directory.describe_role(role, locale) for role in sorted(person.roles, key=lambda r: r.role)],
     )
 
 
@@ -130,7 +133,7 @@ def set_active(user_id: int):
         flash(_("You cannot deactivate yourself."), "danger")
     elif Role.ADMIN in person.role_names and not current_user.has_role(Role.ADMIN):
         flash(_("Only an administrator can deactivate or reactivate an administrator."), "danger")
-    elif people.set_active(db.session, person, active):
+    elif directory.set_active(db.session, person, active):
         if not active:  # for good: reactivation must not bring an old cookie back
             sessions.end_everywhere(db.session, person, "people.sessions_ended")
         db.session.commit()
@@ -155,35 +158,35 @@ def import_upload():
     form = ImportUploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        token = people_import.keep_upload(upload.read(), upload.filename or "", current_user.id)
+        token = importing.keep_upload(upload.read(), upload.filename or "", current_user.id)
         try:
             _kept_review(token)
-        except people_import.ImportFileError as error:
-            people_import.discard_upload(token)
+        except importing.ImportFileError as error:
+            importing.discard_upload(token)
             flash(str(error), "danger")
         else:
             return redirect(url_for("people.import_review", token=token))
-    return render_template("lms/import_upload.html", form=form, columns=people_import.HEADER_ALIASES)
+    return render_template("lms/import_upload.html", form=form, columns=importing.HEADER_ALIASES)
 
 
-def _plan_kept_file(token: str) -> tuple[people_import.ImportPlan, str]:
+def _plan_kept_file(token: str) -> tuple[importing.ImportPlan, str]:
     """Read and plan a kept upload against the database as it is now; the plan and the file's name."""
-    kept = people_import.load_upload(token, current_user.id)
+    kept = importing.load_upload(token, current_user.id)
     if kept is None:
         abort(404)
     data, filename = kept
-    columns, body = people_import.read_table(data, filename)
-    return people_import.plan_import(db.session, columns, body, scope_paths(current_user)), filename
+    columns, body = importing.read_table(data, filename)
+    return importing.plan_import(db.session, columns, body, scope_paths(current_user)), filename
 
 
 def _kept_review(token: str) -> tuple[dict, str]:
     """The dry run kept with an upload, made now and kept if there is none yet (an upload being checked)."""
-    kept = people_import.load_review(token, current_user.id)
+    kept = importing.load_review(token, current_user.id)
     if kept is not None:
         return kept
     plan, filename = _plan_kept_file(token)
-    review = people_import.review_of(plan, SHOWN_ROWS)
-    people_import.keep_review(token, review)
+    review = importing.review_of(plan, SHOWN_ROWS)
+    importing.keep_review(token, review)
     return review, filename
 
 
@@ -193,8 +196,8 @@ def import_review(token: str):
     """The dry run kept at upload: counts, the rejected rows with reasons, and the changes to be made."""
     try:
         review, filename = _kept_review(token)
-    except people_import.ImportFileError as error:
-        people_import.discard_upload(token)
+    except importing.ImportFileError as error:
+        importing.discard_upload(token)
         flash(str(error), "danger")
         return redirect(url_for("people.import_upload"))
     return render_template(
@@ -206,8 +209,8 @@ def import_review(token: str):
         changes=review["changes"],
         shown=SHOWN_ROWS,
         form=ImportApplyForm(),
-        describe=people_import.describe_reason,
-        field_labels=people_import.field_labels,
+        describe=importing.describe_reason,
+        field_labels=importing.field_labels,
     )
 
 
@@ -223,17 +226,17 @@ def import_apply(token: str):
         abort(400)
     try:
         plan, filename = _plan_kept_file(token)
-    except people_import.ImportFileError as error:
-        people_import.discard_upload(token)
+    except importing.ImportFileError as error:
+        importing.discard_upload(token)
         flash(str(error), "danger")
         return redirect(url_for("people.import_upload"))
-    result = people_import.apply_plan(db.session, plan, only_valid=bool(form.apply_valid.data), filename=filename)
+    result = importing.apply_plan(db.session, plan, only_valid=bool(form.apply_valid.data), filename=filename)
     if result is None:
-        people_import.keep_review(token, people_import.review_of(plan, SHOWN_ROWS))  # what refused it, as of now
+        importing.keep_review(token, importing.review_of(plan, SHOWN_ROWS))  # what refused it, as of now
         flash(_("Nothing was imported: some rows are rejected. Fix the file or import only the valid rows."), "danger")
         return redirect(url_for("people.import_review", token=token))
     db.session.commit()
-    people_import.discard_upload(token)
+    importing.discard_upload(token)
     counts = result.counts
     flash(
         ngettext("%(num)d person created", "%(num)d people created", counts["create"])

@@ -13,14 +13,15 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, load_only
 
-from lms import accounts, audit
-from lms.audit import Piece
+from lms import accounts
+from lms.audit import trail
+from lms.audit.trail import Piece
 from lms.database import utcnow
 from lms.extensions import db
 from lms.i18n import local_datetime
-from lms.mail_server import current_outage
+from lms.mail.outbox import STATUS_LABELS
+from lms.mail.server_status import current_outage
 from lms.models import OutboxMessage, OutboxStatus, Role, User
-from lms.outbox import STATUS_LABELS
 from lms.permissions import people_in_scope, require_role, scope_paths
 from lms.security import CSP
 
@@ -160,7 +161,7 @@ def resend(message_id: int):
         abort(403)
     else:
         queue_again(db.session, [message.id])
-        audit.record(db.session, "mailbox.resend", message, details={"to": message.to_addr})
+        trail.record(db.session, "mailbox.resend", message, details={"to": message.to_addr})
         db.session.commit()
         flash(_("The e-mail is queued again; it goes out within a minute."), "success")
     return redirect(url_for("mailbox.message", message_id=message_id))
@@ -174,7 +175,7 @@ def resend_filtered():
     status = request.form.get("status", "")
     count = queue_again(db.session, resendable(current_user, text, status).scalar_subquery())
     if count:
-        audit.record(db.session, "mailbox.resend_failed", details={"messages": count, "filter": text})
+        trail.record(db.session, "mailbox.resend_failed", details={"messages": count, "filter": text})
     db.session.commit()
     flash(
         ngettext("%(num)d failed e-mail is queued again.", "%(num)d failed e-mails are queued again.", count), "success"
@@ -229,9 +230,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     add_nav_item(app, "mailbox.index", _l("Mailbox"), roles=(Role.OFFICER,), section="office")
     app.context_processor(mail_outage_banner)
-    audit.add_target(app, "outbox_message", load_messages)
-    audit.add_action_group(app, "mail", _l("E-mail"))
-    audit.add_sentence(app, "mailbox.resend", _l("%(actor)s sent the failed e-mail %(target)s to %(to)s again"), "mail")
-    audit.add_sentence(
+    trail.add_target(app, "outbox_message", load_messages)
+    trail.add_action_group(app, "mail", _l("E-mail"))
+    trail.add_sentence(app, "mailbox.resend", _l("%(actor)s sent the failed e-mail %(target)s to %(to)s again"), "mail")
+    trail.add_sentence(
         app, "mailbox.resend_failed", _l("%(actor)s queued again %(messages)s failed e-mails from the mailbox"), "mail"
     )

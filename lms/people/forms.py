@@ -107,7 +107,7 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     person = StringField(_l("Who (name or e-mail)"), validators=[Optional(), Length(max=254)])
-    #: Choices: the action groups the packages registered (``lms.audit.action_groups``), set by the view.
+    #: Choices: the action groups the packages registered (``lms.audit.trail.action_groups``), set by the view.
     action = SelectField(_l("What"), choices=[], validators=[Optional()])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To (inclusive)"), validators=[Optional()])

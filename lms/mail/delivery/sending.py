@@ -20,17 +20,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lms import mail_server
 from lms.database import utcnow
-from lms.delivery.claims import LEASE_NAME, OUTBOX, claim_due, is_due, load_claimed, recover_abandoned
-from lms.delivery.message import Envelope, InvalidMessage, message_for_row
-from lms.delivery.outcomes import Run
-from lms.delivery.settings import DeliveryReport, DeliverySettings
-from lms.delivery.smtp import ConnectionLost, PermanentFailure, ServerUnavailable, SmtpTransport, TemporaryFailure
 from lms.leases import acquire_lease, holder_name, release_lease
+from lms.mail import server_status
+from lms.mail.delivery.claims import LEASE_NAME, OUTBOX, claim_due, is_due, load_claimed, recover_abandoned
+from lms.mail.delivery.message import Envelope, InvalidMessage, message_for_row
+from lms.mail.delivery.outcomes import Run
+from lms.mail.delivery.settings import DeliveryReport, DeliverySettings
+from lms.mail.delivery.smtp import ConnectionLost, PermanentFailure, ServerUnavailable, SmtpTransport, TemporaryFailure
 from lms.models import OutboxStatus
 
-log = logging.getLogger(__package__)  # one logger for all of delivery, "lms.delivery" as ever
+log = logging.getLogger(__package__)  # one logger for all of delivery: "lms.mail.delivery"
 
 
 def deliver_outbox(session: Session, settings: DeliverySettings, max_messages: int | None = None) -> DeliveryReport:
@@ -74,11 +74,11 @@ def describe_run(session: Session, report: DeliveryReport) -> str:
     server is unreachable, since when, why, how many messages wait and when it is tried again
     (a bare "0 sent" during an outage read as if there were nothing to send)."""
     text = f"{report.sent} sent, {report.retried} to retry, {report.failed} failed."
-    state = mail_server.server_state(session)
+    state = server_status.server_state(session)
     if state.down:
         text += (
             f" The mail server has been unreachable since {state.down_since:%Y-%m-%d %H:%M} UTC ({state.reason});"
-            f" {mail_server.waiting_messages(session)} messages wait, none counted as failed;"
+            f" {server_status.waiting_messages(session)} messages wait, none counted as failed;"
             f" next try at {state.retry_at:%H:%M:%S} UTC."
         )
     return text
@@ -91,7 +91,7 @@ def _server_answers(run: Run, transport: SmtpTransport, now: datetime) -> bool:
     try it then even with nothing due, so the office's banner goes as soon as it answers again.
     """
     session = run.session
-    state = mail_server.server_state(session)
+    state = server_status.server_state(session)
     if state.down and state.retry_at and now < state.retry_at:
         run.report.waiting = True
         return False

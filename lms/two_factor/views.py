@@ -12,14 +12,16 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from lms import audit, sessions, two_factor
+from lms import sessions
+from lms.audit import trail
 from lms.database import utcnow
 from lms.extensions import db, limiter
 from lms.models import Role, User, password_fingerprint
 from lms.navigation import add_nav_item
 from lms.permissions import require_role
 from lms.security import is_safe_next
-from lms.two_factor_forms import CodeForm, ResetForm, TurnOffForm
+from lms.two_factor import authenticator
+from lms.two_factor.forms import CodeForm, ResetForm, TurnOffForm
 
 bp = Blueprint("two_factor", __name__)
 
@@ -83,9 +85,9 @@ def code():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            kind = two_factor.use_code(db.session, user, form.code.data)
-        except two_factor.CodeRefused as refused:
-            audit.record(db.session, "two_factor.failed", user, details={"reason": refused.reason})
+            kind = authenticator.use_code(db.session, user, form.code.data)
+        except authenticator.CodeRefused as refused:
+            trail.record(db.session, "two_factor.failed", user, details={"reason": refused.reason})
             db.session.commit()
             form.code.errors.append(_refusal(refused))
         else:
@@ -94,9 +96,9 @@ def code():
             sessions.sign_in(db.session, user, remember=held["remember"])
             details = {"second_factor": kind}
             if kind == "recovery":
-                details["left"] = two_factor.recovery_codes_left(db.session, user)
+                details["left"] = authenticator.recovery_codes_left(db.session, user)
                 flash(_recovery_used_message(details["left"]), "warning")
-            audit.record(db.session, "auth.login", user, actor=user, details=details)
+            trail.record(db.session, "auth.login", user, actor=user, details=details)
             db.session.commit()
             return redirect(held["next"] or url_for("lms.index"))
     return render_template("lms/two_factor/code.html", form=form)
@@ -108,45 +110,45 @@ def code():
 def setup():
     """Turn the second factor on (scan, then a first code); once on, make new recovery codes or turn it off."""
     form = CodeForm()
-    state = two_factor.status(db.session, current_user)
+    state = authenticator.status(db.session, current_user)
     if state is not None and state.confirmed_at is not None:
         return _enrolled(form, state)
-    secret = two_factor.pending_secret(db.session, current_user)
+    secret = authenticator.pending_secret(db.session, current_user)
     if form.validate_on_submit():
         try:
-            codes = two_factor.confirm_enrolment(db.session, current_user, form.code.data)
-        except two_factor.CodeRefused as refused:
+            codes = authenticator.confirm_enrolment(db.session, current_user, form.code.data)
+        except authenticator.CodeRefused as refused:
             form.code.errors.append(_refusal(refused))
         else:
             # Other browsers signed in with the password alone are out: every sign-in now had the code.
             ended = sessions.end_all(db.session, current_user, keep=current_user.session_key)
-            audit.record(db.session, "two_factor.enrolled", current_user, details={"count": ended})
+            trail.record(db.session, "two_factor.enrolled", current_user, details={"count": ended})
             db.session.commit()
             flash(_("Two-step sign-in is on."), "success")
             return render_template("lms/two_factor/recovery_codes.html", codes=codes)
     db.session.commit()  # the enrolment under way: the same secret on the next visit
-    qr = two_factor.qr_data_uri(current_user, secret)
-    required = two_factor.required_for(current_user)
+    qr = authenticator.qr_data_uri(current_user, secret)
+    required = authenticator.required_for(current_user)
     return render_template("lms/two_factor/setup.html", form=form, qr=qr, secret=secret, required=required)
 
 
 def _enrolled(form: CodeForm, state):
     """The second factor is on: new recovery codes for a right code (the old ones stop working);
     a person whose role does not require it may turn it off the same way."""
-    off_form = None if two_factor.required_for(current_user) else TurnOffForm(prefix="off")
+    off_form = None if authenticator.required_for(current_user) else TurnOffForm(prefix="off")
     if off_form is not None and off_form.submit.data:
         if _code_accepted(off_form):
-            two_factor.reset(db.session, current_user)
-            audit.record(db.session, "two_factor.turned_off", current_user)
+            authenticator.reset(db.session, current_user)
+            trail.record(db.session, "two_factor.turned_off", current_user)
             db.session.commit()
             flash(_("Two-step sign-in is off."), "info")
             return redirect(url_for("lms.profile"))
     elif _code_accepted(form):
-        codes = two_factor.new_recovery_codes(db.session, current_user)
-        audit.record(db.session, "two_factor.recovery_codes", current_user)
+        codes = authenticator.new_recovery_codes(db.session, current_user)
+        trail.record(db.session, "two_factor.recovery_codes", current_user)
         db.session.commit()
         return render_template("lms/two_factor/recovery_codes.html", codes=codes)
-    left = two_factor.recovery_codes_left(db.session, current_user)
+    left = authenticator.recovery_codes_left(db.session, current_user)
     return render_template("lms/two_factor/enrolled.html", form=form, off_form=off_form, state=state, left=left)
 
 
@@ -155,9 +157,9 @@ def _code_accepted(form: CodeForm) -> bool:
     if not form.validate_on_submit():
         return False
     try:
-        two_factor.use_code(db.session, current_user, form.code.data)
-    except two_factor.CodeRefused as refused:
-        audit.record(db.session, "two_factor.failed", current_user, details={"reason": refused.reason})
+        authenticator.use_code(db.session, current_user, form.code.data)
+    except authenticator.CodeRefused as refused:
+        trail.record(db.session, "two_factor.failed", current_user, details={"reason": refused.reason})
         db.session.commit()
         form.code.errors.append(_refusal(refused))
         return False
@@ -175,9 +177,9 @@ def reset(user_id: int):
     form = ResetForm()
     if not form.validate_on_submit():
         flash(_("Say why the second factor is reset (at least 5 characters)."), "danger")
-    elif two_factor.reset(db.session, person):
+    elif authenticator.reset(db.session, person):
         ended = sessions.end_all(db.session, person)
-        audit.record(
+        trail.record(
             db.session, "two_factor.reset", person, details={"reason": form.reason.data.strip(), "count": ended}
         )
         db.session.commit()
@@ -191,12 +193,12 @@ def reset(user_id: int):
 def _reset_card():
     """What the person page's reset card needs (``lms/two_factor/reset_card.html``)."""
     return {
-        "second_factor_of": lambda person: two_factor.status(db.session, person),
+        "second_factor_of": lambda person: authenticator.status(db.session, person),
         "second_factor_reset_form": ResetForm,
     }
 
 
-def _refusal(refused: two_factor.CodeRefused) -> str:
+def _refusal(refused: authenticator.CodeRefused) -> str:
     if refused.reason == "replayed":
         return _("This code was used already. Wait for the next one in the app.")
     return _("This code is not right. Check that the clock of your phone is set automatically.")

@@ -8,13 +8,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms import audit, audit_words
+from lms.audit import trail, words
 from lms.exports import export_response
 from lms.extensions import db
 from lms.i18n import current_locale
 from lms.navigation import add_nav_item
-from lms.people import PeopleFilter, people_query
-from lms.people_forms import AuditFilterForm
+from lms.people.directory import PeopleFilter, people_query
+from lms.people.forms import AuditFilterForm
 from lms.permissions import OFFICE_ROLES, require_role, university_wide
 
 bp = Blueprint("audit", __name__, url_prefix="/office/audit")
@@ -25,13 +25,13 @@ PER_PAGE = 50
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     add_nav_item(app, "audit.events", _l("Audit log"), roles=OFFICE_ROLES, section="office", university_wide=True)
-    audit_words.init_app(app)
+    words.init_app(app)
 
 
 def _filters() -> AuditFilterForm:
     """The filter form read from the query string, its action choices the registered groups."""
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", _l("Any action")), *audit.action_groups()]
+    form.action.choices = [("", _l("Any action")), *trail.action_groups()]
     form.validate()
     return form
 
@@ -55,8 +55,8 @@ def _filtered_query(form: AuditFilterForm):
         actors = select(people.c.id)
     actions = None
     if form.action.data and not form.action.errors:
-        actions = audit.group_actions(form.action.data)
-    return audit.events_query(actions=actions, actors=actors, since=since, until=until)
+        actions = trail.group_actions(form.action.data)
+    return trail.events_query(actions=actions, actors=actors, since=since, until=until)
 
 
 @bp.route("/")
@@ -66,7 +66,7 @@ def events():
     """The newest events first, each a sentence linking to its people and objects, a page at a time."""
     form = _filters()
     page = db.paginate(_filtered_query(form), per_page=PER_PAGE, max_per_page=200)
-    told = audit.tell(db.session, page.items, current_locale())
+    told = trail.tell(db.session, page.items, current_locale())
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("lms/audit_events.html", form=form, page=page, told=told, args=args)
 
@@ -78,7 +78,7 @@ def export():
     """The filtered events as a CSV download in the reader's language, streamed a thousand at a time."""
     form = _filters()
     query = _filtered_query(form)
-    audit.record(db.session, "audit.export", details={k: v for k, v in request.args.items() if v})
+    trail.record(db.session, "audit.export", details={k: v for k, v in request.args.items() if v})
     db.session.commit()
-    records = audit.export_records(db.session, query, current_locale())
-    return export_response("csv", "adal-audit", "Audit", audit.export_header(), records)
+    records = trail.export_records(db.session, query, current_locale())
+    return export_response("csv", "adal-audit", "Audit", trail.export_header(), records)

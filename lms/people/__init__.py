@@ -1,0 +1,1 @@
+"""People: the office's list, edits and roles (``directory``), and importing thousands from a spreadsheet."""

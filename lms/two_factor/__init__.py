@@ -1,0 +1,1 @@
+"""The second factor: authenticator codes and recovery codes (``authenticator``), their forms and pages."""
