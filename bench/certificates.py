@@ -98,7 +98,7 @@ def _inline_css(html: str) -> str:
 def _single_figures(app, runs: int, downloads: int) -> dict:
     from weasyprint import HTML
 
-    from courses import certificates
+    from courses.certificates import issuing
     from courses.models import EnrolmentStatus
     from lms.database import utcnow
     from lms.extensions import db
@@ -112,15 +112,15 @@ def _single_figures(app, runs: int, downloads: int) -> dict:
         enrolment.status = EnrolmentStatus.COMPLETED
         enrolment.completed_at = utcnow()
         enrolment.score = 95
-        certificates.issue_certificate(db.session, enrolment)
+        issuing.issue_certificate(db.session, enrolment)
         db.session.commit()
 
     issue_one()  # the process's very first render loads the fonts; a web worker pays it once
 
     def new_facts(n: int):
         """What learner ``n``'s certificate says: a fresh name and code, so fresh text to lay out."""
-        return certificates.CertificateFacts(
-            code=certificates.new_code(),
+        return issuing.CertificateFacts(
+            code=issuing.new_code(),
             holder_name=users[n].full_name,
             score=95,
             locale="kk",
@@ -131,7 +131,7 @@ def _single_figures(app, runs: int, downloads: int) -> dict:
 
     def bare_page(n: int) -> str:
         """The page Adal would render for learner ``n``, CSS inlined, for WeasyPrint alone."""
-        return _inline_css(certificates.render_certificate_html(db.session, new_facts(n), course))
+        return _inline_css(issuing.render_certificate_html(db.session, new_facts(n), course))
 
     pages = [bare_page(n) for n in range(runs + 1)]
     hello = "<html><head><style>@page { size: A4 landscape }</style></head><body><p>Hello</p></body></html>"
@@ -140,12 +140,12 @@ def _single_figures(app, runs: int, downloads: int) -> dict:
     bare, first, issued, plain = [], [], [], []
     for n, page in enumerate(pages):
         bare.append(_median_ms(lambda page=page: HTML(string=page).write_pdf(font_config=font_configuration()), 1))
-        first.append(_median_ms(lambda n=n: certificates.render_certificate_pdf(db.session, new_facts(n), course), 1))
+        first.append(_median_ms(lambda n=n: issuing.render_certificate_pdf(db.session, new_facts(n), course), 1))
         issued.append(_median_ms(issue_one, 1))
         plain.append(_median_ms(lambda: HTML(string=hello).write_pdf(font_config=font_configuration()), 1))
     bare_ms, first_ms, issue_ms, hello_ms = (statistics.median(s) for s in (bare, first, issued, plain))
 
-    cert = certificates.certificate_of(db.session, enrolments[0].id)
+    cert = issuing.certificate_of(db.session, enrolments[0].id)
     client = app.test_client()
     client.post("/login", data={"email": users[0].email, "password": PASSWORD})
     url = f"/certificates/{cert.id}.pdf"
@@ -167,7 +167,7 @@ def _single_figures(app, runs: int, downloads: int) -> dict:
         "repeat_download_ms": download_ms,
         "repeat_download_target_ms": 20,
         "repeat_download_ratio_vs_first_render": round(download_ms / first_ms, 3),
-        "pdf_bytes": len(certificates.certificate_pdf(db.session, cert)),
+        "pdf_bytes": len(issuing.certificate_pdf(db.session, cert)),
     }
 
 
@@ -188,13 +188,13 @@ def _init_worker(workdir: str) -> None:
 
 def _render_batch(numbers: list[int]) -> tuple[int, int, float, float | None]:
     """Render one certificate per number; return pid, renders so far, RSS now, RSS after warm-up."""
-    from courses import certificates
+    from courses.certificates import issuing
     from lms.database import utcnow
     from lms.extensions import db
 
     for n in numbers:
-        facts = certificates.CertificateFacts(
-            code=certificates.new_code(),
+        facts = issuing.CertificateFacts(
+            code=issuing.new_code(),
             holder_name=f"Әсем Ғалымжанқызы Қоңырбаева {n}",
             score=80 + n % 20,
             locale=("kk", "ru", "en")[n % 3],
@@ -202,7 +202,7 @@ def _render_batch(numbers: list[int]) -> tuple[int, int, float, float | None]:
             issued_at=utcnow(),
             expires_at=None,
         )
-        pdf = certificates.render_certificate_pdf(db.session, facts, _worker["course"])
+        pdf = issuing.render_certificate_pdf(db.session, facts, _worker["course"])
         assert pdf[:4] == b"%PDF"
         _worker["renders"] += 1
         if _worker["renders"] == WARMUP_RENDERS:

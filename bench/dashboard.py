@@ -28,7 +28,7 @@ tables giving the same numbers, and the benchmark stops with an error when they 
   ``people_rows``. Baseline: one statement giving the same page with each person's state, score,
   attempts and certificate per course, and the count. ``unit_page_ms`` adds the faculty's own
   ``dashboard`` (what the unit page computes), unchecked beyond the dashboard's own check.
-- *question statistics*: ``courses.question_stats.quiz_question_stats`` of one course's quiz.
+- *question statistics*: ``courses.authoring.question_stats.quiz_question_stats`` of one course's quiz.
   Baseline: one GROUP BY (question, language) over the attempts' JSON giving the attempts and the
   facility of each. Target: under 1 s.
 - *export*: the dashboard's people export (``dashboard.reports.people_records`` written by
@@ -164,7 +164,7 @@ def _times(**params):
 
 # The dashboard ------------------------------------------------------------------------------------
 
-#: Each person's current cycle; ``later.cycle > 1`` as the dashboard says it (see ``courses.reports.latest_cycle``).
+#: Each person's current cycle; ``later.cycle > 1`` as the dashboard says (``courses.office.reports.latest_cycle``).
 LATEST = """NOT EXISTS (SELECT 1 FROM enrolment later
                  WHERE later.user_id = e.user_id AND later.course_slug = e.course_slug
                    AND later.cycle > e.cycle AND later.cycle > 1)"""
@@ -299,8 +299,8 @@ QUESTION_SQL = {
 def _question_stats(session, uni, runs: int) -> dict:
     from sqlalchemy import select
 
+    from courses.authoring.question_stats import quiz_question_stats
     from courses.models import Question
-    from courses.question_stats import quiz_question_stats
 
     module_id = uni.quiz_module_ids[uni.slugs[0]]
     measured_ms, stats = _timed(session, lambda: quiz_question_stats(session, module_id), runs)
@@ -400,7 +400,7 @@ def _export_in_child(url: str, folder: Path, slugs: list[str], runs: int) -> dic
     import openpyxl  # noqa: F401 (loaded before the memory is measured, as in a server after one export)
     from flask_babel import force_locale
 
-    from courses.reports import EXPORT_COLUMNS, STATE_LABELS
+    from courses.office.reports import EXPORT_COLUMNS, STATE_LABELS
     from dashboard import figures, reports
     from lms.exports import stream_xlsx
     from lms.extensions import db

@@ -86,7 +86,7 @@ THINK = {"learner": (1.0, 5.0), "officer": (5.0, 15.0)}
 #: Visitors arriving a second (locust's ``--spawn-rate``): 50 sign-ins in the same instant would
 #: measure a queue of password hashes, not a morning.
 SPAWN_RATE = 10
-LESSON = ROOT / "courses" / "packs" / "academic-integrity" / "buying-grades"
+LESSON = ROOT / "courses" / "bundled" / "academic-integrity" / "buying-grades"
 LEARNER_KINDS = ("login_page", "my_learning", "course", "lesson", "mark_read", "quiz_intro")
 LEARNER_KINDS += ("quiz_start", "quiz_page", "result", "sign_out")
 

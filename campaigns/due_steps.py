@@ -28,7 +28,7 @@ from campaigns.models import (
 )
 from campaigns.scheduling import catch_up, run_after
 from campaigns.step_messages import Recipient, dedup_key, due_values, recipients_query, write_messages
-from courses.audience import audience_user_ids
+from courses.audience.rules import audience_user_ids
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
 from lms.database import as_utc, localized, utcnow
 from lms.models import OutboxMessage, OutboxStatus, User

@@ -10,7 +10,7 @@ from campaigns.forms import CampaignForm, StepForm
 from campaigns.models import Campaign, CampaignStep, StepTiming
 from campaigns.rendering import placeholder_errors
 from campaigns.scheduling import ScheduleError, validate_cron
-from courses.audience import AudienceError, validate_rule
+from courses.audience.rules import AudienceError, validate_rule
 from lms.config import LOCALES
 from lms.database import utcnow
 from lms.names import name_in, names_from_fields

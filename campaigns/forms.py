@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 
 from campaigns.models import Category, StepTiming
-from courses.audience_forms import AudienceRuleFields
+from courses.audience.forms import AudienceRuleFields
 
 CATEGORY_LABELS = {
     Category.AWARENESS: _l("Awareness (people may unsubscribe)"),

@@ -16,9 +16,9 @@ from campaigns.models import Campaign, CampaignStatus, CampaignStep, IllegalTran
 from campaigns.scheduling import ScheduleError, first_run
 from campaigns.step_messages import render_for
 from campaigns.timing_words import timing_summary, timing_words
-from courses.audience import AudienceError, count_audience, describe_rule
-from courses.audience_forms import AUDIENCE_KINDS
-from courses.versioning import course_titles
+from courses.audience.forms import AUDIENCE_KINDS
+from courses.audience.rules import AudienceError, count_audience, describe_rule
+from courses.authoring.versioning import course_titles
 from lms.audit import trail
 from lms.database import utcnow
 from lms.exports import export_response
@@ -238,7 +238,7 @@ def progress(campaign_id: int):
 
 def _preview_of(campaign: Campaign):
     """The step and the audience member a preview is for (``?step=``, ``?user=``), and a sample."""
-    from courses.audience import audience_user_ids
+    from courses.audience.rules import audience_user_ids
 
     if not campaign.steps:
         abort(404)

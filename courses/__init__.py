@@ -6,19 +6,15 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the courses pages, commands, scheduled jobs, signal receivers and demo data."""
-    from courses import (
-        audit_words,
-        authoring_views,
-        certificates,
-        demo,
-        enrolment,
-        models,  # noqa: F401 (tables must be known to Alembic)
-        office_views,
-        packs,
-        signature_views,
-    )
+    from courses import audit_words, demo, models  # noqa: F401 (tables must be known to Alembic)
     from courses import cli as courses_cli
-    from courses import views as learner_views
+    from courses.authoring import views as authoring_views
+    from courses.certificates import issuing as certificates
+    from courses.learning import views as learner_views
+    from courses.office import enrolment
+    from courses.office import views as office_views
+    from courses.packs import loading as packs
+    from courses.signatures import views as signature_views
     from lms.demo import add_demo_seeder
     from lms.models import Role
     from lms.navigation import add_landing_page, add_nav_item

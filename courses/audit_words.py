@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courses.audience import describe_rules
+from courses.audience.rules import describe_rules
+from courses.authoring.versioning import course_titles
 from courses.models import Assignment, Attestation, Certificate, Course, Enrolment, Module
-from courses.versioning import course_titles
 from lms.audit.trail import Piece, Ref, add_action_group, add_sentence, add_target
 from lms.audit.words import EXPORTS
 from lms.database import localized

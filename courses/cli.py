@@ -7,9 +7,9 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from courses.answer_hints import longest_answer_problems, true_false_problems
 from courses.models import Course
-from courses.packs import PackInvalid, export_course, import_pack, load_pack, load_pack_zip
+from courses.packs.answer_hints import longest_answer_problems, true_false_problems
+from courses.packs.loading import PackInvalid, export_course, import_pack, load_pack, load_pack_zip
 from lms.extensions import db
 
 courses_cli = AppGroup("courses", help="Course packs: import and export.")

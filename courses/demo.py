@@ -14,7 +14,7 @@ The story, told relative to the moment of seeding (the demo never goes stale):
 - People finish early, just before the due date, late, or not yet; some fail a quiz once or twice
   first; faculties differ (``STALLING``), so the per-faculty figures differ too.
 
-The rows are those the course player writes (``courses.progress``, ``courses.quiz``): module
+The rows are those the course player writes (``courses.learning.progress``, ``courses.learning.quiz``): module
 progress, quiz attempts with their draw, answers, per-question results and language, failures and
 kept scores, attestations with the hash of the document as shown, completions with score and
 validity, audit events. The same functions compute draws, scores and hashes; the rows are
@@ -33,8 +33,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from courses import grading, progress, quiz, versioning
-from courses.certificates import issue_certificate
+from courses.authoring import versioning
+from courses.certificates.issuing import issue_certificate
+from courses.learning import grading, progress, quiz
 from courses.models import (
     Assignment,
     Attestation,

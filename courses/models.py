@@ -40,7 +40,7 @@ class ModuleKind(enum.StrEnum):
     LESSON = "lesson"
     QUIZ = "quiz"
     ATTESTATION = "attestation"
-    SEMINAR = "seminar"  #: done by attending an event (``courses.seminars``)
+    SEMINAR = "seminar"  #: done by attending an event (``courses.learning.seminars``)
 
 
 class Course(db.Model):

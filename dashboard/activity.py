@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign, CampaignStatus, CampaignStep
-from courses import signatures
+from courses.signatures import register
 from dashboard.figures import DashboardFilters
 from lms.models import OutboxMessage, OutboxStatus
 
@@ -73,7 +73,7 @@ def running_campaigns(session: Session) -> list[CampaignRow]:
 
 @dataclass
 class DocumentSignatures:
-    document: signatures.Document
+    document: register.Document
     counts: dict[str, int]
 
 
@@ -81,7 +81,7 @@ def signature_states(session: Session, filters: DashboardFilters) -> list[Docume
     """Per attested document (the code of ethics): signed the current version, an older one, or not at all."""
     return [
         DocumentSignatures(
-            document, signatures.signature_counts(session, document.slug, document.key, filters.scope, filters.unit_id)
+            document, register.signature_counts(session, document.slug, document.key, filters.scope, filters.unit_id)
         )
-        for document in signatures.attested_documents(session)
+        for document in register.attested_documents(session)
     ]

@@ -23,7 +23,7 @@ from courses.models import (
     ModuleProgress,
     QuizAttempt,
 )
-from courses.reports import latest_cycle, state_expr
+from courses.office.reports import latest_cycle, state_expr
 from dashboard.figures import DashboardFilters, people_conditions
 from lms.database import as_utc, utcnow
 from lms.models import User

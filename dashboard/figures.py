@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, 
 from sqlalchemy.orm import Session
 
 from courses.models import OPEN_STATUSES, Assignment, Course, Enrolment, EnrolmentStatus
-from courses.reports import latest_cycle
+from courses.office.reports import latest_cycle
 from lms.database import UTCDateTime, localized, utcnow
 from lms.models import OrgUnit, User
 from lms.permissions import people_in_scope

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from courses import reports as course_reports
+from courses.office import reports as course_reports
 from dashboard import charts
 from dashboard.figures import Dashboard, DashboardFilters, Tally
 from lms.pdf import render_pdf, static_base_url

@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from courses import signatures
+from courses.authoring.question_stats import quiz_question_stats
 from courses.models import Module, ModuleKind
-from courses.question_stats import quiz_question_stats
-from courses.reports import STATE_LABELS
+from courses.office.reports import STATE_LABELS
+from courses.signatures import register
 from dashboard import activity, charts, drilldown, figures, reports
 from dashboard.forms import DashboardFilterForm, ReportForm
 from lms.audit import trail
@@ -93,8 +93,8 @@ def index():
         scope_label=_scope_label(filters),
         campaigns=activity.running_campaigns(db.session) if filters.scope is None else None,
         signatures=activity.signature_states(db.session, filters),
-        signature_states=signatures.STATES,
-        signature_labels=signatures.STATE_LABELS,
+        signature_states=register.STATES,
+        signature_labels=register.STATE_LABELS,
         charts={
             "courses": charts.completion_by_course(dash.courses),
             "units": charts.completion_by_unit(dash.courses),

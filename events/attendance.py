@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courses import seminars
+from courses.learning import seminars
 from events import checkin, checkin_views, document_views, feedback_views
 from events.models import Event, EventStatus, SessionStatus
 from lms.audit.trail import add_sentence

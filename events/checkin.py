@@ -18,8 +18,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from courses import seminars
-from courses.attendance_certificates import issue_attendance_certificate
+from courses.certificates.attendance import issue_attendance_certificate
+from courses.learning import seminars
 from events.models import EventSession, Registration, RegistrationStatus
 from events.tickets import new_ticket_code, normalize_code
 from lms.audit import trail

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from campaigns.editing import audience_from_form
-from courses.audience import AudienceError
+from courses.audience.rules import AudienceError
 from events import notices
 from events.forms import EventForm, SessionForm
 from events.models import Event, EventSession, EventStatus, SessionStatus

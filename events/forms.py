@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
-from courses.audience_forms import AudienceRuleFields, kind_choices
+from courses.audience.forms import AudienceRuleFields, kind_choices
 from events.models import AudienceMode, EventKind, EventStatus, RegistrationStatus, SessionStatus
 
 KIND_LABELS = {

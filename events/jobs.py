@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from courses.audience import audience_user_ids
+from courses.audience.rules import audience_user_ids
 from events import notices
 from events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus, SessionStatus
 from lms.database import utcnow

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from courses.audience import count_audience, describe_rule
+from courses.audience.rules import count_audience, describe_rule
 from events import editing
 from events.forms import (
     EVENT_STATUS_LABELS,

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
-from courses.audience import audience_condition
+from courses.audience.rules import audience_condition
 from events import notices
 from events.models import (
     HOLDS_PLACE,

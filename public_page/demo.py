@@ -17,7 +17,7 @@ from lms.pdf import render_pdf
 from public_page.documents import add_version, create_document
 from public_page.models import RegulatoryDocument
 
-PACK = Path(__file__).resolve().parent.parent / "courses" / "packs" / "code-of-ethics"
+PACK = Path(__file__).resolve().parent.parent / "courses" / "bundled" / "code-of-ethics"
 TITLE = {
     "kk": "Университеттің әдеп кодексі",
     "ru": "Кодекс этики университета",

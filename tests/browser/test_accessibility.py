@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from campaigns.models import Category
-from courses.packs import import_pack, load_pack
+from courses.packs.loading import import_pack, load_pack
 from lms.models import Role
 from tests.browser.helpers import login
 from tests.campaigns.helpers import make_campaign
@@ -18,7 +18,7 @@ from tests.courses.builders import build_course, enrol
 from tests.dashboard.university import generate
 
 pytestmark = pytest.mark.browser
-PACKS = Path(__file__).resolve().parents[2] / "courses" / "packs"
+PACKS = Path(__file__).resolve().parents[2] / "courses" / "bundled"
 PHONE = {"width": 390, "height": 844}
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from courses.models import Course
-from courses.packs import import_pack, load_pack
+from courses.packs.loading import import_pack, load_pack
 from lms.models import Role
 from tests.browser.helpers import login
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from courses.progress import mark_lesson_read
+from courses.learning.progress import mark_lesson_read
 from events.models import Registration, RegistrationStatus
 from lms.database import as_utc, utcnow
 from lms.models import AuditEvent, Role

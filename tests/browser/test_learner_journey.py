@@ -12,7 +12,7 @@ from tests.browser.helpers import login
 from tests.courses.builders import build_course, enrol
 
 pytestmark = pytest.mark.browser
-PACKS = Path(__file__).resolve().parents[2] / "courses" / "packs"
+PACKS = Path(__file__).resolve().parents[2] / "courses" / "bundled"
 
 
 def _answer_everything_right(page, db, attempt_id: int) -> None:
@@ -124,7 +124,7 @@ def test_the_reading_timer_enables_the_accept_button(page, db, make):
 
 def test_student_completes_the_bundled_academic_integrity_course_in_russian(page, db, make, app):
     """The same journey on a real course pack: five lessons in Russian, then its scenario quiz."""
-    from courses.packs import import_pack, load_pack
+    from courses.packs.loading import import_pack, load_pack
 
     pack = load_pack(PACKS / "academic-integrity", strict=True)
     course = import_pack(db.session, pack, publish=True)

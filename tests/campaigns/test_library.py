@@ -11,7 +11,7 @@ from campaigns.demo import seed_demo_campaigns
 from campaigns.library import TemplateProblem, campaign_from_template, load_template, template_files, template_problems
 from campaigns.models import Campaign, StepTiming
 from campaigns.scheduling import first_run
-from courses.audience import validate_rule
+from courses.audience.rules import validate_rule
 
 ALMATY = ZoneInfo("Asia/Almaty")
 FILES = template_files()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from courses.packs import import_pack, load_pack
+from courses.packs.loading import import_pack, load_pack
 from lms.models import Role
 
 SAMPLE = Path(__file__).parent / "packs" / "sample-course"

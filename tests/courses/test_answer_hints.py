@@ -4,9 +4,9 @@ import shutil
 
 from sqlalchemy import func, select
 
-from courses.answer_hints import longest_answer_problems, true_false_problems
 from courses.models import Course
-from courses.packs import load_pack
+from courses.packs.answer_hints import longest_answer_problems, true_false_problems
+from courses.packs.loading import load_pack
 
 from .test_packs import SAMPLE
 

@@ -4,13 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from courses.audience import (
-    AudienceError,
-    audience_user_ids,
-    count_audience,
-    describe_rule,
-    validate_rule,
-)
+from courses.audience.rules import AudienceError, audience_user_ids, count_audience, describe_rule, validate_rule
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
 from lms.database import utcnow
 from lms.models import PersonKind

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from courses import versioning
+from courses.authoring import versioning
 from courses.models import Course, CourseStatus, Module, Question
-from courses.packs import import_pack, load_pack, load_pack_zip, read_folder
+from courses.packs.loading import import_pack, load_pack, load_pack_zip, read_folder
 from lms.models import Role
 
 SAMPLE = Path(__file__).parent / "packs" / "sample-course"
@@ -361,7 +361,7 @@ def _form_post_data(form) -> dict:
 
 
 def test_every_kind_of_question_saves_back_unchanged_from_its_edit_form(app, client, author, sample, db):
-    from courses.authoring_forms import QuestionForm
+    from courses.authoring.forms import QuestionForm
 
     quiz = sample.modules[1]
     before = {q.key: (q.kind, q.options, q.answer, q.text, q.explanation, q.points) for q in quiz.questions}

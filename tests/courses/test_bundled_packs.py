@@ -2,9 +2,9 @@
 
 import pytest
 
-from courses.answer_hints import longest_answer_problems
 from courses.models import CourseStatus
-from courses.packs import PackInvalid, bundled_pack_folders, load_pack, seed_bundled_packs
+from courses.packs.answer_hints import longest_answer_problems
+from courses.packs.loading import PackInvalid, bundled_pack_folders, load_pack, seed_bundled_packs
 from lms import demo
 
 FOLDERS = bundled_pack_folders()

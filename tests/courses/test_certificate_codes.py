@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from courses.certificate_codes import new_short_code, normalize_short_code
+from courses.certificates.codes import new_short_code, normalize_short_code
 from lms.models import AuditEvent, Role
 from lms.office_settings import office_contacts
 from tests.courses.builders import build_course, enrol

@@ -14,7 +14,7 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
-from courses import certificates
+from courses.certificates import issuing
 from courses.models import Certificate, CertificateExport, Enrolment, EnrolmentStatus, ExportStatus
 from lms.database import utcnow
 from lms.models import AuditEvent, Role, UserRole
@@ -36,7 +36,7 @@ def complete(db, enrolment: Enrolment, score: int = 90, when=None) -> Certificat
     enrolment.score = score
     course_completed.send(current_app._get_current_object(), session=db.session, enrolment=enrolment)
     db.session.commit()
-    return certificates.certificate_of(db.session, enrolment.id)
+    return issuing.certificate_of(db.session, enrolment.id)
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_completion_issues_a_one_page_pdf_with_name_code_and_kazakh_letters(db, 
     cert = complete(db, enrol(db.session, learner, course), score=92)
     assert len(cert.code) >= 22  # 16 random bytes, URL-safe base64: the row's own, never printed
     assert re.fullmatch(r"ADAL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", cert.short_code)
-    pdf = certificates.certificate_pdf(db.session, cert)
+    pdf = issuing.certificate_pdf(db.session, cert)
     assert pdf.startswith(b"%PDF")
     assert hashlib.sha256(pdf).hexdigest() == cert.pdf_sha256
     assert pdf_pages(pdf, tmp_path) == 1
@@ -82,16 +82,16 @@ def test_completion_issues_a_one_page_pdf_with_name_code_and_kazakh_letters(db, 
     assert cert.holder_name == KAZAKH_NAME
     assert cert.locale == "kk"
     assert cert.score == 92
-    assert certificates.certificate_status(cert) == "valid"
+    assert issuing.certificate_status(cert) == "valid"
     assert cert.expires_at is not None
     events = db.session.scalars(select(AuditEvent.action)).all()
     assert events == ["certificate.issue"]
 
 
 def test_bilingual_layout_prints_kazakh_and_russian(db, course, learner):
-    certificates.save_layout_setting(db.session, "kk-ru")
+    issuing.save_layout_setting(db.session, "kk-ru")
     cert = complete(db, enrol(db.session, learner, course))
-    text = pdf_text(certificates.certificate_pdf(db.session, cert))
+    text = pdf_text(issuing.certificate_pdf(db.session, cert))
     assert cert.layout == "kk-ru"
     assert KAZAKH_TITLE in text
     assert "Основы честности" in text
@@ -118,14 +118,14 @@ def test_concurrent_completions_give_exactly_one_certificate(app, db, course, le
     enrolment_id = enrolment.id
     rendered = threading.Barrier(2)
     codes, errors = [], []
-    real_render = certificates.render_pdf
+    real_render = issuing.render_pdf
 
     def render_then_wait(html):
         pdf = real_render(html)
         rendered.wait(timeout=30)
         return pdf
 
-    monkeypatch.setattr(certificates, "render_pdf", render_then_wait)
+    monkeypatch.setattr(issuing, "render_pdf", render_then_wait)
 
     def complete_in_own_connection():
         from lms.extensions import db as _db
@@ -134,7 +134,7 @@ def test_concurrent_completions_give_exactly_one_certificate(app, db, course, le
             with app.app_context():
                 course_completed.send(app, session=_db.session, enrolment=_db.session.get(Enrolment, enrolment_id))
                 _db.session.commit()
-                codes.append(certificates.certificate_of(_db.session, enrolment_id).code)
+                codes.append(issuing.certificate_of(_db.session, enrolment_id).code)
                 _db.session.remove()
         except Exception as error:  # reported below, in the test's thread
             errors.append(error)
@@ -153,8 +153,8 @@ def test_concurrent_completions_give_exactly_one_certificate(app, db, course, le
 
 def test_the_real_completion_path_issues_one_certificate_from_two_threads(app, db, learner):
     """courses.progress.check_completion from two requests at once: one completion, one certificate."""
+    from courses.learning.progress import check_completion
     from courses.models import ModuleProgress
-    from courses.progress import check_completion
 
     course = build_course(db.session, lessons=1, quiz=False, validity_months=12)
     enrolment = enrol(db.session, learner, course)
@@ -185,7 +185,7 @@ def test_the_real_completion_path_issues_one_certificate_from_two_threads(app, d
     assert sorted(outcomes) == [False, True]
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Certificate.id))) == 1
-    cert = certificates.certificate_of(db.session, enrolment_id)
+    cert = issuing.certificate_of(db.session, enrolment_id)
     assert cert.expires_at is not None and cert.holder_name == KAZAKH_NAME
 
 
@@ -208,7 +208,7 @@ def test_verification_says_valid_with_name_course_and_dates_only(client, db, cou
 def test_verification_says_expired_when_the_validity_ran_out(client, db, course, learner):
     long_ago = utcnow() - timedelta(days=400)
     cert = complete(db, enrol(db.session, learner, course), when=long_ago)
-    assert certificates.certificate_status(cert) == "expired"
+    assert issuing.certificate_status(cert) == "expired"
     assert _verify_state(client, cert.code)[:2] == (200, "expired")
 
 
@@ -263,7 +263,7 @@ def test_learner_downloads_own_certificate_from_storage_and_not_anothers(
     def no_render(*_args, **_kwargs):
         raise AssertionError("a GET must not render")
 
-    monkeypatch.setattr(certificates, "render_pdf", no_render)
+    monkeypatch.setattr(issuing, "render_pdf", no_render)
     response = client.get(f"/certificates/{mine.id}.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -292,7 +292,7 @@ def test_reissue_after_name_correction_keeps_the_code_and_is_audited(client, aut
     cert = db.session.get(Certificate, cert.id)
     assert cert.holder_name == "Әсем Қасымова"
     assert cert.pdf_sha256 != old_sha
-    assert "Әсем Қасымова" in pdf_text(certificates.certificate_pdf(db.session, cert))
+    assert "Әсем Қасымова" in pdf_text(issuing.certificate_pdf(db.session, cert))
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificate.reissue")).one()
     assert event.details["old_name"] == KAZAKH_NAME and event.details["old_sha256"] == old_sha
     assert _verify_state(client, cert.code)[1] == "valid"
@@ -321,7 +321,7 @@ def test_office_list_is_a_bounded_number_of_queries(client, auth, make, db, cour
             enrolment = enrol(db.session, person, course)
             db.session.add(
                 Certificate(
-                    code=certificates.new_code(),
+                    code=issuing.new_code(),
                     enrolment_id=enrolment.id,
                     user_id=person.id,
                     course_id=course.id,
@@ -355,7 +355,7 @@ def test_zip_holds_one_pdf_per_completion(app, client, auth, make, db, course):
     assert export.status == ExportStatus.QUEUED
     assert 'data-status="queued"' in client.get(response.headers["Location"]).get_data(as_text=True)
 
-    certificates.run_certificate_exports()  # what the scheduler's job does
+    issuing.run_certificate_exports()  # what the scheduler's job does
 
     db.session.expire_all()
     export = db.session.get(CertificateExport, export.id)
@@ -378,7 +378,7 @@ def test_an_export_abandoned_by_a_stopped_scheduler_is_built_again(db, course, l
     fresh = CertificateExport(course_slug=course.slug, status=ExportStatus.RUNNING)
     db.session.add_all([stale, fresh])
     db.session.commit()
-    certificates.run_certificate_exports()
+    issuing.run_certificate_exports()
     db.session.expire_all()
     assert (stale.status, stale.done) == (ExportStatus.DONE, 1)
     assert fresh.status == ExportStatus.RUNNING  # may still be running in another scheduler
@@ -440,9 +440,9 @@ def test_the_fetcher_serves_static_files_but_not_a_way_out_of_them():
 
 def test_the_course_title_is_quoted_the_way_each_language_quotes(db, course, make):
     english = complete(db, enrol(db.session, make.user(locale="en"), course))
-    assert "“Integrity basics”" in pdf_text(certificates.certificate_pdf(db.session, english))
+    assert "“Integrity basics”" in pdf_text(issuing.certificate_pdf(db.session, english))
     russian = complete(db, enrol(db.session, make.user(locale="ru"), course))
-    assert "«Основы честности»" in pdf_text(certificates.certificate_pdf(db.session, russian))
+    assert "«Основы честности»" in pdf_text(issuing.certificate_pdf(db.session, russian))
 
 
 def test_an_export_that_waited_in_the_queue_is_not_taken_twice(db, course, learner):
@@ -452,5 +452,5 @@ def test_an_export_that_waited_in_the_queue_is_not_taken_twice(db, course, learn
     waited.created_at = utcnow() - timedelta(hours=3)
     db.session.add(waited)
     db.session.commit()
-    assert certificates.claim_export(db.session).id == waited.id
-    assert certificates.claim_export(db.session) is None  # a second scheduler finds nothing to take
+    assert issuing.claim_export(db.session).id == waited.id
+    assert issuing.claim_export(db.session) is None  # a second scheduler finds nothing to take

@@ -8,8 +8,8 @@ import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courses.enrolment import end_assignment, enrol_assignment, sync_assignments
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus, ModuleProgress
+from courses.office.enrolment import end_assignment, enrol_assignment, sync_assignments
 from lms.database import as_utc
 from lms.models import PersonKind
 from lms.people import importing
@@ -247,7 +247,7 @@ def test_learner_in_progress_keeps_their_version_when_a_new_one_is_published(db,
 
 
 def test_demo_assigns_each_bundled_course_to_its_people(db, make):
-    from courses.enrolment import seed_demo_assignments
+    from courses.office.enrolment import seed_demo_assignments
 
     _course(db, slug="for-staff").audience_hint = "staff"
     _course(db, slug="for-all", validity_months=12)
@@ -294,8 +294,8 @@ def test_two_syncs_at_once_enrol_each_person_once_without_failing(db, make):
 
 def test_a_completion_by_the_player_shows_in_the_report_and_renews_after_its_validity(db, make):
     """Across the learner side: the player completes, the report sees it, validity expiry opens cycle 2."""
-    from courses.progress import check_completion
-    from courses.reports import ProgressFilters, course_progress_query
+    from courses.learning.progress import check_completion
+    from courses.office.reports import ProgressFilters, course_progress_query
     from tests.courses.builders import build_course
 
     course = build_course(db.session, slug="ethics", quiz=False, validity_months=12)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from courses import grading
+from courses.learning import grading
 from courses.questions import QUESTION_TYPES, AnswerError, field_name, question_type
 from tests.courses.builders import make_question
 

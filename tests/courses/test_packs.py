@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from courses.models import Course, CourseStatus, Module, Question
-from courses.packs import PackInvalid, check_pack, export_course, files_dir, import_pack, load_pack, read_folder
+from courses.packs.loading import PackInvalid, check_pack, export_course, files_dir, import_pack, load_pack, read_folder
 
 PACKS = Path(__file__).parent / "packs"
 SAMPLE = PACKS / "sample-course"

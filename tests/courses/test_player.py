@@ -8,8 +8,8 @@ from flask_babel import refresh
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from courses import progress
 from courses.content import course_files_dir
+from courses.learning import progress
 from courses.models import Attestation, EnrolmentStatus, ModuleProgress, QuizAttempt
 from lms.database import as_utc, utcnow
 from lms.models import AuditEvent

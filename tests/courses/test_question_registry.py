@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from courses.packs import check_question, pack_files
+from courses.packs.loading import check_question, pack_files
 from courses.questions import QUESTION_TYPES, PackRuleBroken, SingleChoice, question_type, register
 
 

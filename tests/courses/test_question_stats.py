@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from courses import versioning
-from courses.models import QuizAttempt
-from courses.question_stats import (
+from courses.authoring import versioning
+from courses.authoring.question_stats import (
     MIN_ATTEMPTS_PER_LANGUAGE,
     AttemptRecord,
     compute_stats,
     quiz_question_stats,
     translation_flags,
 )
+from courses.models import QuizAttempt
 from lms.database import utcnow
 from lms.models import Role
 from tests.courses.builders import answer_form, build_course, enrol, module_of

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from courses import progress, quiz
+from courses.learning import progress, quiz
 from courses.models import EnrolmentStatus, ModuleProgress, Question, QuizAttempt
 from courses.questions import field_name
 from lms.database import utcnow

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 
-from courses import reports
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, Module, ModuleKind, QuizAttempt
+from courses.office import reports
 from lms.models import PersonKind, Role, UserRole
 
 NOW = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)

@@ -9,9 +9,11 @@ import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from courses import progress, signatures, versioning
+from courses.authoring import versioning
+from courses.learning import progress
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, Module, ModuleKind
-from courses.packs import bundled_pack_folders, import_pack, load_pack
+from courses.packs.loading import bundled_pack_folders, import_pack, load_pack
+from courses.signatures import register
 from lms.models import AuditEvent, PersonKind, Role, UserRole
 from tests.courses.builders import build_course, enrol, module_of
 
@@ -102,12 +104,12 @@ def officer(make):
 
 
 def _rows(db, **filters):
-    query = signatures.register_query("ethics", "code", signatures.SignatureFilters(**filters))
+    query = register.register_query("ethics", "code", register.SignatureFilters(**filters))
     return {row.full_name.split()[0]: row for row in db.session.execute(query)}
 
 
 def test_documents_and_their_current_version(db, campus):
-    (document,) = signatures.attested_documents(db.session)
+    (document,) = register.attested_documents(db.session)
     assert (document.ref, document.version) == ("ethics:code", NEW)  # the newest published version's
     assert document.label("ru") == "Кодекс этики — Кодекс"
 
@@ -160,18 +162,18 @@ def test_filters_and_scope(db, campus, filters, expected):
 
 
 def test_counts_per_state(db, campus):
-    assert signatures.signature_counts(db.session, "ethics", "code", None) == {
+    assert register.signature_counts(db.session, "ethics", "code", None) == {
         "total": 4,
         "current": 2,
         "older": 1,
         "none": 1,
     }
-    scoped = signatures.signature_counts(db.session, "ethics", "code", [campus["faculty"].path], campus["dept"].id)
+    scoped = register.signature_counts(db.session, "ethics", "code", [campus["faculty"].path], campus["dept"].id)
     assert scoped == {"total": 2, "current": 1, "older": 1, "none": 0}
 
 
 def test_a_persons_signatures(db, campus):
-    rows = signatures.person_signatures(db.session, campus["bek"].id)
+    rows = register.person_signatures(db.session, campus["bek"].id)
     assert [(r.version, r.course_version, r.cycle, bool(r.is_current), r.current_version) for r in rows] == [
         (NEW, 2, 2, True, NEW),
         (OLD, 1, 1, False, NEW),
@@ -258,7 +260,7 @@ def test_xlsx_export(client, auth, db, campus, make):
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
     header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert len(rows) == 1 and rows[0][0] == "Ana Abenova"
-    assert len(header) == len(signatures.REGISTER_COLUMNS)
+    assert len(header) == len(register.REGISTER_COLUMNS)
     assert rows[0][5] == datetime(2026, 1, 24, 12, 0)  # the signing time, local
 
 
@@ -347,7 +349,7 @@ def test_queries_do_not_grow_with_people(client, auth, make, db, campus, officer
     many = {url: _queries_for(client, count_queries, url.format(**ids))[0] for url in URLS}
     assert few == many
     assert max(many.values()) <= 12
-    counts = signatures.signature_counts(db.session, "ethics", "code", None)
+    counts = register.signature_counts(db.session, "ethics", "code", None)
     assert counts["total"] == 4 + 50
 
 
@@ -357,19 +359,19 @@ def test_the_bundled_code_of_ethics_through_a_new_version(db, make):
     first = import_pack(db.session, load_pack(folder), publish=True)
     person = make.user(kind=PersonKind.STAFF)
     enrolment = enrol(db.session, person, first)
-    (document,) = signatures.attested_documents(db.session)
+    (document,) = register.attested_documents(db.session)
     assert (document.slug, document.key, document.version) == ("code-of-ethics", "code-acceptance", "2026-1")
     _sign(db, enrolment, module_of(first, "code-acceptance"), NOW)
-    assert signatures.signature_counts(db.session, "code-of-ethics", "code-acceptance", None)["current"] == 1
+    assert register.signature_counts(db.session, "code-of-ethics", "code-acceptance", None)["current"] == 1
 
     draft = versioning.new_draft_version(db.session, first)
     code = module_of(draft, "code-acceptance")
     code.settings = {**code.settings, "document_version": "2027-1"}
     versioning.publish(db.session, draft)
     db.session.commit()
-    counts = signatures.signature_counts(db.session, "code-of-ethics", "code-acceptance", None)
+    counts = register.signature_counts(db.session, "code-of-ethics", "code-acceptance", None)
     assert counts == {"total": 1, "current": 0, "older": 1, "none": 0}
     (row,) = db.session.execute(
-        signatures.register_query("code-of-ethics", "code-acceptance", signatures.SignatureFilters())
+        register.register_query("code-of-ethics", "code-acceptance", register.SignatureFilters())
     )
     assert (row.state, row.version) == ("older", "2026-1")

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from courses import versioning
+from courses.authoring import versioning
 from courses.models import Course, CourseStatus, Enrolment, Question
-from courses.packs import files_dir, import_pack, load_pack
+from courses.packs.loading import files_dir, import_pack, load_pack
 
 SAMPLE = Path(__file__).parent / "packs" / "sample-course"
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from courses.learning.progress import mark_lesson_read
 from courses.models import CourseStatus, EnrolmentStatus, Module
-from courses.progress import mark_lesson_read
 from events import checkin
 from lms.database import utcnow
 from lms.models import Role

@@ -12,7 +12,7 @@ import flask_babel
 import pytest
 
 from campaigns.models import Campaign
-from courses import certificates
+from courses.certificates import issuing
 from courses.models import Assignment, Certificate
 from lms.audit import trail
 from lms.models import AuditEvent, Role
@@ -84,7 +84,7 @@ def story(db, make, officer):
         db, "people.import", officer, file="staff.csv", only_valid=False, create=12, update=3, unchanged=40, reject=2
     )
     directory.set_roles(db.session, head, {Role.OFFICER}, officer, {Role.OFFICER: unit.id})
-    certificates.revoke_certificate(db.session, cert, "Obtained by fraud", actor=officer)
+    issuing.revoke_certificate(db.session, cert, "Obtained by fraud", actor=officer)
     db.session.commit()
     return {"holder": holder, "head": head, "unit": unit, "cert": cert, "course": course}
 
@@ -313,7 +313,7 @@ def test_page_query_count_is_bounded(client, auth, officer, *, make, db, count_q
             elif kind == 1:
                 _event(db, "campaign.pause", officer, target=campaign)
             elif kind == 2:
-                certificates.revoke_certificate(
+                issuing.revoke_certificate(
                     db.session, _certificate(db, person, course, f"CODE{person.id:06d}"), "x", officer
                 )
                 db.session.commit()

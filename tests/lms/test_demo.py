@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from courses import demo as courses_demo
-from courses import grading, progress
-from courses.enrolment import seed_demo_assignments, sync_assignments
+from courses.learning import grading, progress
+from courses.learning.quiz import quiz_settings
 from courses.models import (
     Attestation,
     Certificate,
@@ -24,9 +24,9 @@ from courses.models import (
     ModuleKind,
     QuizAttempt,
 )
-from courses.packs import seed_bundled_packs
+from courses.office.enrolment import seed_demo_assignments, sync_assignments
+from courses.packs.loading import seed_bundled_packs
 from courses.questions import question_type
-from courses.quiz import quiz_settings
 from lms import demo
 from lms.database import as_utc, utcnow
 from lms.extensions import db as _db

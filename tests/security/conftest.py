@@ -11,7 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from campaigns import tracking
-from courses import certificates, content
+from courses import content
+from courses.certificates import issuing
 from courses.models import Assignment, CertificateExport, QuizAttempt
 from lms.audit import trail
 from lms.database import utcnow
@@ -75,7 +76,7 @@ def world(app):
     enrolment.completed_at = utcnow()
     enrolment.score = 90
     session.flush()
-    cert = certificates.issue_certificate(session, enrolment)
+    cert = issuing.issue_certificate(session, enrolment)
     files = content.course_files_dir(app.config["ADAL_STORAGE_PATH"], course.id)
     files.mkdir(parents=True, exist_ok=True)
     (files / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n")

@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from courses.models import Course
-from courses.packs import read_folder
+from courses.packs.loading import read_folder
 from lms.models import PersonKind, Role, User
 from lms.people import importing
 

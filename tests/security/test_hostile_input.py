@@ -19,7 +19,8 @@ from sqlalchemy import select
 from campaigns import tracking
 from campaigns.rendering import compile_message
 from campaigns.step_messages import render_for
-from courses import certificates, content
+from courses import content
+from courses.certificates import issuing
 from courses.content import render_markdown
 from courses.models import Assignment
 from lms.audit import trail
@@ -61,7 +62,7 @@ def test_hostile_names_are_shown_as_text_on_every_page(client, auth, make, db):
         enrolment.status = "completed"
         enrolment.completed_at = utcnow()
     db.session.flush()
-    certs = [certificates.issue_certificate(db.session, e) for e in enrolments]
+    certs = [issuing.issue_certificate(db.session, e) for e in enrolments]
     campaign = make_campaign(db.session)
     db.session.commit()
     officer = make.user(roles=[Role.OFFICER, Role.AUTHOR])

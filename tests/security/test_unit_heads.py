@@ -21,7 +21,7 @@ from itertools import islice, product
 import pytest
 from sqlalchemy import select
 
-from courses import certificates
+from courses.certificates import issuing
 from courses.models import Assignment, Attestation, EnrolmentStatus, QuizAttempt
 from lms.audit import trail
 from lms.database import utcnow
@@ -109,7 +109,7 @@ def _completed(session, user: User, course, assignment) -> tuple:
     enrolment.completed_at = utcnow()
     enrolment.score = 90
     session.flush()
-    cert = certificates.issue_certificate(session, enrolment)
+    cert = issuing.issue_certificate(session, enrolment)
     session.commit()
     return enrolment, attempt, cert
 
@@ -147,11 +147,11 @@ def world(make, db) -> World:
     overdue = [{"person": outsider, "due_at": utcnow(), "reminders": 3}]
     digest = enqueue_email(session, dean_b, "escalation_digest", "digest:test", people=overdue)
     campaign = make_campaign(session)
-    export_a = certificates.request_export(session, head, course.slug, unit_a)
-    export_b = certificates.request_export(session, officer, course.slug, unit_b)
+    export_a = issuing.request_export(session, head, course.slug, unit_a)
+    export_b = issuing.request_export(session, officer, course.slug, unit_b)
     session.commit()
     for export in (export_a, export_b):
-        certificates.build_export(session, export)
+        issuing.build_export(session, export)
     trail.record(session, "security.test", outsider, actor=admin, details={"email": OUTSIDER_EMAIL})
     trail.record(session, "security.test", insider, actor=outsider)
     session.commit()

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from courses import content, progress, quiz, seminars
-from courses.forms import AcceptForm, MarkReadForm, QuizForm, StartQuizForm
+from courses import content
+from courses.learning import progress, quiz, seminars
+from courses.learning.forms import AcceptForm, MarkReadForm, QuizForm, StartQuizForm
 from courses.models import (
     Certificate,
     Course,

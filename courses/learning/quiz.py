@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from courses import grading, progress
+from courses.learning import grading, progress
 from courses.models import Enrolment, EnrolmentStatus, Module, ModuleProgress, QuizAttempt
 from courses.questions import AnswerError, question_type
 from lms.database import as_utc, utcnow

@@ -17,7 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
 
-from courses.audience import audience_user_ids
+from courses.audience.rules import audience_user_ids
 from courses.models import OPEN_STATUSES, Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
 from lms.database import as_utc, utcnow
 from lms.models import User

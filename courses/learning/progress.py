@@ -16,8 +16,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from courses import grading
 from courses.contact_placeholders import with_office_contacts
+from courses.learning import grading
 from courses.models import (
     Attestation,
     Course,

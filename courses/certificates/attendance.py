@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courses.certificates import (
+from courses.certificates.issuing import (
     CertificateFacts,
     layout_setting,
     render_certificate_pdf,

@@ -283,14 +283,14 @@ def export_records(session: Session, query: Select, locale: str) -> Iterator[lis
     The person's signature of the course's attested document is joined to ``query`` (which selects
     from ``Enrolment``, as ``course_progress_query`` does): no query per row.
     """
-    from courses import signatures  # it builds on this module
+    from courses.signatures import register  # it builds on this module
 
     zone = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
-    signature = signatures.signature_cell(locale, zone)
+    signature = register.signature_cell(locale, zone)
     states = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once, not per row
     kinds = {choice.value: str(choice.label) for choice in KIND_CHOICES}
     unit_name = unit_namer(locale)
-    query = signatures.with_course_signature(query)
+    query = register.with_course_signature(query)
     for row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
         values = row._mapping
         cells = []

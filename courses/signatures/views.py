@@ -8,7 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length
 
-from courses import reports, signatures
+from courses.office import reports
+from courses.signatures import register as signature_register
 from lms.audit import trail
 from lms.exports import export_response
 from lms.extensions import db
@@ -41,7 +42,7 @@ class SignatureFilterForm(FlaskForm):
         _l("Signature"),
         choices=[
             SelectChoice("", _l("Anyone")),
-            *(SelectChoice(s, signatures.STATE_LABELS[s]) for s in signatures.STATES),
+            *(SelectChoice(s, signature_register.STATE_LABELS[s]) for s in signature_register.STATES),
         ],
     )
 
@@ -49,7 +50,7 @@ class SignatureFilterForm(FlaskForm):
 def _filters():
     """The form, the chosen document (``None`` when no course holds one) and the filters, scoped."""
     locale = current_locale()
-    documents = signatures.attested_documents(db.session)
+    documents = signature_register.attested_documents(db.session)
     form = SignatureFilterForm(request.args)
     form.doc.choices = [SelectChoice(d.ref, d.label(locale)) for d in documents]
     form.unit.choices = [
@@ -57,9 +58,9 @@ def _filters():
         *unit_choices(units_for(db.session, current_user)),
     ]
     form.validate()
-    document = signatures.find_document(documents, form.doc.data)
+    document = signature_register.find_document(documents, form.doc.data)
     unit = form.unit.data or ""
-    filters = signatures.SignatureFilters(
+    filters = signature_register.SignatureFilters(
         state=form.state.data or None,
         unit_id=int(unit) if unit.isdigit() else None,
         search=(form.q.data or "").strip() or None,
@@ -78,8 +79,10 @@ def register():
     form, document, filters = _filters()
     if document is None:
         return render_template("courses/signatures.html", form=form, document=None)
-    counts = signatures.signature_counts(db.session, document.slug, document.key, filters.scope, filters.unit_id)
-    query = signatures.register_query(document.slug, document.key, filters)
+    counts = signature_register.signature_counts(
+        db.session, document.slug, document.key, filters.scope, filters.unit_id
+    )
+    query = signature_register.register_query(document.slug, document.key, filters)
     page = reports.paginate_rows(db.session, query, per_page=PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page"}
     args["doc"] = document.ref
@@ -90,8 +93,8 @@ def register():
         counts=counts,
         page=page,
         args=args,
-        states=signatures.STATES,
-        state_labels=signatures.STATE_LABELS,
+        states=signature_register.STATES,
+        state_labels=signature_register.STATE_LABELS,
         language_names=LANGUAGE_NAMES,
     )
 
@@ -104,7 +107,7 @@ def export(fmt: str):
     locale = current_locale()
     if document is None:
         return render_template("courses/signatures.html", form=form, document=None), 404
-    query = signatures.register_query(document.slug, document.key, filters)
+    query = signature_register.register_query(document.slug, document.key, filters)
     trail.record(
         db.session,
         "courses.signatures_export",
@@ -118,11 +121,11 @@ def export(fmt: str):
         },
     )
     db.session.commit()
-    records = signatures.register_records(db.session, query, locale)
+    records = signature_register.register_records(db.session, query, locale)
     return export_response(
         fmt,
         f"signatures-{document.slug}-{document.key}",
         document.label(locale),
-        signatures.register_header(),
+        signature_register.register_header(),
         records,
     )

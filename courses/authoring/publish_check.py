@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from courses.models import Course, Module, ModuleKind
-from courses.packs import LINK_DEFINITION_RE, LINK_RE, check_question, course_problems, files_dir
-from courses.packs import gettext_if_request as _
+from courses.packs.loading import LINK_DEFINITION_RE, LINK_RE, check_question, course_problems, files_dir
+from courses.packs.loading import gettext_if_request as _
 from courses.questions import question_type
 from lms.i18n import LANGUAGE_NAMES
 

@@ -22,7 +22,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from courses.certificate_codes import new_short_code, normalize_short_code
+from courses.certificates.codes import new_short_code, normalize_short_code
+from courses.learning.progress import add_months
 from courses.models import (
     Certificate,
     CertificateError,
@@ -33,7 +34,6 @@ from courses.models import (
     ExportStatus,
     User,
 )
-from courses.progress import add_months
 from lms.audit import trail
 from lms.database import as_utc, localized, utcnow
 from lms.models import OrgUnit, Setting
@@ -489,11 +489,11 @@ def run_certificate_exports() -> None:
 
 def init_app(app: Flask) -> None:
     """Issue certificates on completion, build exports on schedule, serve the pages."""
-    from courses import certificate_views
+    from courses.certificates import views
     from lms.scheduler import register_job
     from lms.signals import course_completed
 
     course_completed.connect(on_course_completed, sender=app)
     register_job(app, "certificate-exports", run_certificate_exports, seconds=10)
     app.add_template_global(shown_code, "certificate_code")
-    certificate_views.init_app(app)
+    views.init_app(app)

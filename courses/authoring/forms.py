@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields import FieldList
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from courses.authoring import key_problems, question_key, texts_from
+from courses.authoring.editing import key_problems, question_key, texts_from
 from courses.questions import question_type
 from lms.config import LOCALES
 from lms.i18n import LANGUAGE_NAMES

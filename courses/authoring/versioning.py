@@ -9,10 +9,10 @@ import shutil
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from courses.authoring.publish_check import publish_problems
 from courses.models import Course, CourseStatus, Module, Question, VersionError
-from courses.packs import files_dir, latest_version, store_files
-from courses.packs import gettext_if_request as _
-from courses.publish_check import publish_problems
+from courses.packs.loading import files_dir, latest_version, store_files
+from courses.packs.loading import gettext_if_request as _
 from lms.database import localized
 
 

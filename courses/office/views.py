@@ -20,8 +20,7 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 from wtforms import SelectChoice
 
-from courses import reports, signatures
-from courses.audience import (
+from courses.audience.rules import (
     AudienceError,
     OutsideScope,
     count_audience,
@@ -29,11 +28,13 @@ from courses.audience import (
     describe_rules,
     validate_rule,
 )
-from courses.enrolment import end_assignment as end_assignment_service
-from courses.enrolment import enrol_assignment
+from courses.authoring.versioning import course_titles
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
-from courses.office_forms import AssignmentForm, AudienceCountForm, EndAssignmentForm, ProgressFilterForm
-from courses.versioning import course_titles
+from courses.office import reports
+from courses.office.enrolment import end_assignment as end_assignment_service
+from courses.office.enrolment import enrol_assignment
+from courses.office.forms import AssignmentForm, AudienceCountForm, EndAssignmentForm, ProgressFilterForm
+from courses.signatures import register
 from lms.audit import trail
 from lms.database import localized
 from lms.exports import export_response
@@ -143,7 +144,7 @@ def person_progress(user_id: int):
         person=person,
         rows=rows,
         state_labels=reports.STATE_LABELS,
-        signed=signatures.person_signatures(db.session, person.id),
+        signed=register.person_signatures(db.session, person.id),
     )
 
 

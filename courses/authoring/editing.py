@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
-from courses.packs import KEY_RE, SLUG_RE, check_question, latest_version, store_files
-from courses.packs import gettext_if_request as _
+from courses.packs.loading import KEY_RE, SLUG_RE, check_question, latest_version, store_files
+from courses.packs.loading import gettext_if_request as _
 from lms.config import LOCALES
 
 #: Settings a new module starts with, so that it is valid as soon as it has texts.

@@ -19,9 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from courses.audience import AudienceError, validate_rule
-from courses.audience_forms import person_rule
-from courses.reports import STATE_LABELS, STATES
+from courses.audience.forms import person_rule
+from courses.audience.rules import AudienceError, validate_rule
+from courses.office.reports import STATE_LABELS, STATES
 from lms.extensions import db
 from lms.people.forms import KIND_CHOICES
 

@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, cast
 from sqlalchemy.orm import Session, aliased
 
 from courses.models import Attestation, Course, CourseStatus, Enrolment, EnrolmentStatus, Module, ModuleKind
-from courses.reports import latest_cycle, unit_namer
+from courses.office.reports import latest_cycle, unit_namer
 from lms.database import localized
 from lms.exports import wall_time
 from lms.i18n import LANGUAGE_NAMES, local_date
@@ -91,7 +91,7 @@ class SignatureFilters:
 
 
 def version_expr() -> ColumnElement[str]:
-    """A module's document version in SQL, read as ``courses.progress.document_version`` reads it."""
+    """A module's document version in SQL, read as ``courses.learning.progress.document_version`` reads it."""
     raw = cast(Module.settings["document_version"].as_string(), String)
     return func.coalesce(func.nullif(raw, ""), "1")
 

@@ -14,12 +14,14 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from courses import authoring, packs, question_stats, seminars, versioning
-from courses.authoring_forms import MAX_OPTIONS, CourseForm, ImportForm, ModuleAddForm, ModuleForm, QuestionForm
+from courses.authoring import editing, question_stats, versioning
+from courses.authoring.forms import MAX_OPTIONS, CourseForm, ImportForm, ModuleAddForm, ModuleForm, QuestionForm
+from courses.authoring.publish_check import publish_problems
 from courses.contact_placeholders import with_office_contacts
 from courses.content import render_markdown
+from courses.learning import seminars
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
-from courses.publish_check import publish_problems
+from courses.packs import loading
 from courses.questions import QUESTION_TYPES
 from lms.audit import trail
 from lms.config import LOCALES
@@ -42,7 +44,7 @@ def _authors_only():
 
 @bp.context_processor
 def _helpers():
-    return {"missing_locales": authoring.missing_locales, "LOCALE_CODES": LOCALES, "question_types": QUESTION_TYPES}
+    return {"missing_locales": editing.missing_locales, "LOCALE_CODES": LOCALES, "question_types": QUESTION_TYPES}
 
 
 def _course(course_id: int) -> Course:
@@ -65,7 +67,7 @@ def _commit_or_flash(action, on_error_redirect):
     """Run a change; commit it, or flash why it was refused and go back."""
     try:
         result = action()
-    except (authoring.AuthoringError, versioning.VersionError) as exc:
+    except (editing.AuthoringError, versioning.VersionError) as exc:
         db.session.rollback()
         flash(str(exc), "danger")
         return None, redirect(on_error_redirect)
@@ -76,7 +78,7 @@ def _commit_or_flash(action, on_error_redirect):
 @bp.route("/")
 def index():
     """Every course (its newest version) with its status."""
-    page = db.paginate(authoring.courses_query(), per_page=25)
+    page = db.paginate(editing.courses_query(), per_page=25)
     return render_template("courses/author_list.html", page=page)
 
 
@@ -86,8 +88,8 @@ def new_course():
     form = CourseForm()
     if form.validate_on_submit():
         try:
-            course = authoring.create_course(db.session, form.slug.data, form.settings())
-        except authoring.AuthoringError as exc:
+            course = editing.create_course(db.session, form.slug.data, form.settings())
+        except editing.AuthoringError as exc:
             db.session.rollback()
             form.slug.errors.append(str(exc))
         else:
@@ -104,7 +106,7 @@ def course(course_id: int):
     return render_template(
         "courses/author_course.html",
         course=course,
-        versions=authoring.versions_of(db.session, course.slug),
+        versions=editing.versions_of(db.session, course.slug),
         add_form=ModuleAddForm(),
         problems=publish_problems(course) if course.status == CourseStatus.DRAFT else [],
     )
@@ -123,7 +125,7 @@ def course_settings(course_id: int):
             for locale in LOCALES:
                 form[f"{name}_{locale}"].data = getattr(course, name).get(locale, "")
     if form.validate_on_submit():
-        authoring.update_course(course, form.settings())
+        editing.update_course(course, form.settings())
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("authoring.course", course_id=course.id))
@@ -179,11 +181,9 @@ def add_module(course_id: int):
     if not form.validate():
         flash("; ".join(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(here)
-    title = authoring.texts_from(form.data, "title")
-    key = (form.key.data or "").strip() or authoring.module_key(course, title)
-    module, refused = _commit_or_flash(
-        lambda: authoring.add_module(db.session, course, key, form.kind.data, title), here
-    )
+    title = editing.texts_from(form.data, "title")
+    key = (form.key.data or "").strip() or editing.module_key(course, title)
+    module, refused = _commit_or_flash(lambda: editing.add_module(db.session, course, key, form.kind.data, title), here)
     return refused or redirect(url_for("authoring.module", module_id=module.id))
 
 
@@ -198,9 +198,7 @@ def reorder(course_id: int):
         order = [int(v) for v in request.form.getlist("order")]
     except ValueError:
         abort(400)
-    _result, refused = _commit_or_flash(
-        lambda: authoring.reorder_modules(course, order, request.form.get("move")), here
-    )
+    _result, refused = _commit_or_flash(lambda: editing.reorder_modules(course, order, request.form.get("move")), here)
     return refused or redirect(here + "#modules")
 
 
@@ -210,7 +208,7 @@ def export(course_id: int):
     course = _course(course_id)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in packs.pack_files(packs.course_data(course)).items():
+        for name, content in loading.pack_files(loading.course_data(course)).items():
             archive.writestr(f"{course.slug}/{name}", content)
     buffer.seek(0)
     return send_file(
@@ -233,7 +231,7 @@ def module(module_id: int):
     course = module.course
     if request.method == "POST" and (frozen := _editable(course)) is not None:
         return frozen
-    settings = packs.pack_settings(module.settings or {})
+    settings = loading.pack_settings(module.settings or {})
     form = ModuleForm(data={**settings, "required": module.required})
     lessons = [m for m in course.modules if m.kind == ModuleKind.LESSON]
     form.remedial_module.choices = [
@@ -249,10 +247,10 @@ def module(module_id: int):
     if form.validate_on_submit():
         here = url_for("authoring.module", module_id=module.id)
         _result, refused = _commit_or_flash(
-            lambda: authoring.update_module(
+            lambda: editing.update_module(
                 module,
-                authoring.texts_from(form.data, "title"),
-                authoring.texts_from(form.data, "body"),
+                editing.texts_from(form.data, "title"),
+                editing.texts_from(form.data, "body"),
                 form.required.data,
                 _form_settings(form, module.kind),
             ),
@@ -295,7 +293,7 @@ def delete_module(module_id: int):
     module = _module(module_id)
     course = module.course
     here = url_for("authoring.course", course_id=course.id)
-    _result, refused = _commit_or_flash(lambda: authoring.delete_module(db.session, module), here)
+    _result, refused = _commit_or_flash(lambda: editing.delete_module(db.session, module), here)
     return refused or redirect(here)
 
 
@@ -306,7 +304,7 @@ def questions(module_id: int):
     if module.kind != ModuleKind.QUIZ:
         abort(404)
     return render_template(
-        "courses/author_questions.html", module=module, course=module.course, pools=authoring.pool_summary(module)
+        "courses/author_questions.html", module=module, course=module.course, pools=editing.pool_summary(module)
     )
 
 
@@ -326,14 +324,14 @@ def question(module_id: int | None = None, kind: str | None = None, question_id:
         if existing is not None:
             form.fill(existing)
         else:
-            form.pool.data = authoring.last_pool(module)
+            form.pool.data = editing.last_pool(module)
     errors: list[str] = []
     if form.is_submitted():
         entry, errors = form.checked_entry(module, kind, existing)
         if not errors:
             try:
-                authoring.save_question(db.session, module, entry, existing)
-            except authoring.AuthoringError as exc:
+                editing.save_question(db.session, module, entry, existing)
+            except editing.AuthoringError as exc:
                 db.session.rollback()
                 errors = str(exc).split("; ")
             else:
@@ -358,7 +356,7 @@ def delete_question(question_id: int):
     """Remove a question from a draft's bank."""
     question = db.get_or_404(Question, question_id)
     here = url_for("authoring.questions", module_id=question.module_id)
-    _result, refused = _commit_or_flash(lambda: authoring.delete_question(db.session, question), here)
+    _result, refused = _commit_or_flash(lambda: editing.delete_question(db.session, question), here)
     return refused or redirect(here)
 
 
@@ -376,17 +374,17 @@ def preview():
 def import_pack():
     """Upload a pack zip: every error is listed with file and line, and nothing is imported then."""
     form = ImportForm()
-    errors: list[packs.PackError] = []
+    errors: list[loading.PackError] = []
     if form.validate_on_submit():
         limit = current_app.config.get("ADAL_PACK_MAX_BYTES", PACK_UPLOAD_MAX_BYTES)
         data = form.pack.data.read(limit + 1)
         try:
             if len(data) > limit:
-                raise packs.PackInvalid(
-                    [packs.PackError(form.pack.data.filename or "", None, _("The file is too large."))]
+                raise loading.PackInvalid(
+                    [loading.PackError(form.pack.data.filename or "", None, _("The file is too large."))]
                 )
-            course = packs.import_pack(db.session, packs.load_pack_zip(data), publish=form.publish.data)
-        except packs.PackInvalid as exc:
+            course = loading.import_pack(db.session, loading.load_pack_zip(data), publish=form.publish.data)
+        except loading.PackInvalid as exc:
             db.session.rollback()
             errors = exc.errors
         else:

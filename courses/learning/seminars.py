@@ -16,8 +16,8 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from courses.learning.progress import check_completion, progress_row, visit
 from courses.models import Course, Enrolment, EnrolmentStatus, Module, ModuleKind
-from courses.progress import check_completion, progress_row, visit
 from lms.audit import trail
 from lms.database import as_utc, utcnow
 

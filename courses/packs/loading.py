@@ -1,6 +1,6 @@
 """Course packs: load a pack folder or zip into checked data, import it as a course version, export it back.
 
-The format is documented in ``courses/packs/README.md``. Loading collects every error with its
+The format is documented in ``courses/bundled/README.md``. Loading collects every error with its
 file and line before anything touches the database; importing happens in the caller's
 transaction and only after a clean load, so a broken pack leaves nothing behind.
 
@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from courses.content import course_files_dir
-from courses.grading import GRADING_RULES, HIGHEST
+from courses.learning.grading import GRADING_RULES, HIGHEST
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
 from courses.questions import QUESTION_TYPES, PackRuleBroken, QuestionType, question_type
 from lms.config import LOCALES
@@ -888,8 +888,8 @@ def export_course(course: Course, path: str | Path) -> Path:
 
 
 def bundled_pack_folders() -> list[Path]:
-    """The folders of ``courses/packs/`` that hold a course (a ``course.yaml``)."""
-    root = Path(__file__).resolve().parent / "packs"
+    """The folders of ``courses/bundled/`` that hold a course (a ``course.yaml``)."""
+    root = Path(__file__).resolve().parent.parent / "bundled"
     return sorted(p for p in root.iterdir() if (p / "course.yaml").is_file())
 
 

@@ -1,0 +1,1 @@
+"""Writing courses in the browser: drafts (``editing``), publishing (``versioning``), question statistics."""

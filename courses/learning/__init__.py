@@ -1,0 +1,1 @@
+"""The learner's side: the course player, lessons, quizzes and their grading, progress, seminar steps."""

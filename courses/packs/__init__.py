@@ -1,0 +1,1 @@
+"""Course packs: folders or zips of YAML and Markdown, read, checked, imported and exported."""

@@ -1,0 +1,1 @@
+"""The code of ethics' signatures: the register of who signed which version (``register``) and its pages."""
