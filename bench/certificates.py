@@ -89,7 +89,7 @@ def _setup(app, learners: int):
 
 def _inline_css(html: str) -> str:
     """The certificate HTML with its stylesheet inlined, for the bare WeasyPrint baseline."""
-    from lms.pdf import STATIC
+    from lms.static_paths import STATIC
 
     css = (STATIC / "css" / "certificate.css").read_text()
     return html.replace('<link rel="stylesheet" href="css/certificate.css">', f"<style>{css}</style>")

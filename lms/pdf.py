@@ -5,12 +5,7 @@ WeasyPrint and its Pango bindings are 35 MB of every process's memory and 0.8 s 
 worker recycled by gunicorn's ``max_requests`` starts again in half the time.
 """
 
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-STATIC = ROOT / "static"
-#: Where the fonts the templates name live: the app's own, then the system's DejaVu.
-FONT_DIRS = (STATIC / "fonts", Path("/usr/share/fonts/truetype/dejavu"))
+from lms.static_paths import STATIC
 
 
 def static_base_url() -> str:

@@ -15,7 +15,7 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from lms.pdf import FONT_DIRS, STATIC
+from lms.static_paths import FONT_DIRS, STATIC
 
 
 class StaticOnlyFetcher(URLFetcher):
