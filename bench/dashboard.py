@@ -400,7 +400,8 @@ def _export_in_child(url: str, folder: Path, slugs: list[str], runs: int) -> dic
     import openpyxl  # noqa: F401 (loaded before the memory is measured, as in a server after one export)
     from flask_babel import force_locale
 
-    from courses.office.reports import EXPORT_COLUMNS, STATE_LABELS
+    from courses.office.progress_export import EXPORT_COLUMNS
+    from courses.office.reports import STATE_LABELS
     from dashboard import figures, reports
     from lms.exports import stream_xlsx
     from lms.extensions import db

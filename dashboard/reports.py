@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from courses.office import progress_export
 from courses.office import reports as course_reports
 from dashboard import charts
 from dashboard.figures import Dashboard, DashboardFilters, Tally
@@ -48,7 +49,7 @@ def _row(course: str, unit: str, tally: Tally) -> list:
 
 
 def people_header() -> list[str]:
-    return [str(_l("Course")), *course_reports.export_header()]
+    return [str(_l("Course")), *progress_export.export_header()]
 
 
 def people_records(session: Session, titles: dict[str, str], filters: DashboardFilters, locale: str) -> Iterator[list]:
@@ -60,7 +61,7 @@ def people_records(session: Session, titles: dict[str, str], filters: DashboardF
     with force_locale(locale):
         for slug, title in titles.items():
             query = course_reports.course_progress_query(slug, progress_filters)
-            for cells in course_reports.export_records(session, query, locale):
+            for cells in progress_export.export_records(session, query, locale):
                 yield [title, *cells]
 
 

@@ -1,4 +1,4 @@
-"""Progress reports for the office: per course, per person, and their CSV/XLSX exports.
+"""Progress reports for the office: per course and per person (their exports: ``progress_export``).
 
 Every report is a fixed number of aggregate queries whatever the number of people: the state
 ("overdue" …) and the attempt counts are computed in SQL, pages are cut by LIMIT/OFFSET, and
@@ -7,12 +7,9 @@ exports stream rows from a server-side cursor.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
@@ -20,9 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, QuizAttempt
 from lms.database import localized, utcnow
-from lms.exports import wall_time
 from lms.models import OrgUnit, User
-from lms.people.forms import KIND_CHOICES
 from lms.permissions import people_in_scope
 
 OVERDUE = "overdue"
@@ -257,58 +252,6 @@ def paginate_rows(session: Session, query: Select, per_page: int = 50) -> RowPag
 
 # Exports ---------------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = (
-    ("full_name", _l("Name")),
-    ("email", _l("E-mail")),
-    ("kind", _l("Kind")),
-    ("unit", _l("Org unit")),
-    ("study_group", _l("Study group")),
-    ("version", _l("Version")),
-    ("cycle", _l("Cycle")),
-    ("state", _l("Status")),
-    ("enrolled_at", _l("Enrolled")),
-    ("due_at", _l("Due")),
-    ("started_at", _l("Started")),
-    ("completed_at", _l("Completed")),
-    ("score", _l("Score, %")),
-    ("attempts", _l("Quiz attempts")),
-    ("signature", _l("Signed document")),
-)
-EXPORT_BATCH = 1000
-
-
-def export_records(session: Session, query: Select, locale: str) -> Iterator[list]:
-    """The rows of a course report as export cells: local times, translated states, unit names.
-
-    The person's signature of the course's attested document is joined to ``query`` (which selects
-    from ``Enrolment``, as ``course_progress_query`` does): no query per row.
-    """
-    from courses.signatures import register  # it builds on this module
-
-    zone = ZoneInfo(current_app.config["ADAL_TIMEZONE"])
-    signature = register.signature_cell(locale, zone)
-    states = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once, not per row
-    kinds = {choice.value: str(choice.label) for choice in KIND_CHOICES}
-    unit_name = unit_namer(locale)
-    query = register.with_course_signature(query)
-    for row in session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
-        values = row._mapping
-        cells = []
-        for key, _label in EXPORT_COLUMNS:
-            if key == "signature":
-                cells.append(signature(values))
-            elif key == "unit":
-                cells.append(unit_name(values["unit_code"], values["unit_name"]))
-            elif key == "state":
-                cells.append(states[values["state"]])
-            elif key == "kind":
-                cells.append(kinds.get(values["kind"], values["kind"]))
-            elif key.endswith("_at"):
-                cells.append(wall_time(values[key], zone))
-            else:
-                cells.append(values[key])
-        yield cells
-
 
 def unit_namer(locale: str):
     """A function naming a row's org unit in ``locale``, each unit worked out once per export."""
@@ -320,7 +263,3 @@ def unit_namer(locale: str):
         return names[code]
 
     return name
-
-
-def export_header() -> list[str]:
-    return [str(label) for _key, label in EXPORT_COLUMNS]

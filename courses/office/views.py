@@ -30,7 +30,7 @@ from courses.audience.rules import (
 )
 from courses.authoring.versioning import course_titles
 from courses.models import Assignment, Course, CourseStatus, Enrolment, EnrolmentStatus
-from courses.office import reports
+from courses.office import progress_export, reports
 from courses.office.enrolment import end_assignment as end_assignment_service
 from courses.office.enrolment import enrol_assignment
 from courses.office.forms import AssignmentForm, AudienceCountForm, EndAssignmentForm, ProgressFilterForm
@@ -123,8 +123,8 @@ def export_progress(slug: str, fmt: str):
     course = _latest_course(slug)
     _form, filters = _progress_filters()
     locale = current_locale()
-    records = reports.export_records(db.session, reports.course_progress_query(slug, filters), locale)
-    header = reports.export_header()
+    records = progress_export.export_records(db.session, reports.course_progress_query(slug, filters), locale)
+    header = progress_export.export_header()
     trail.record(db.session, "courses.progress_export", course, details={"format": fmt, "slug": slug})
     db.session.commit()
     title = localized(course.title, locale)[0] or slug
