@@ -59,7 +59,7 @@ def run(quick: bool = False) -> dict:
     from lms import create_app
     from lms.extensions import db
     from lms.models import OrgUnit, OutboxMessage, User
-    from lms.people import importing
+    from lms.people import importing, spreadsheets
 
     rows = 2_000 if quick else 20_000
     with (
@@ -89,12 +89,12 @@ def run(quick: bool = False) -> dict:
             baseline, _ = _timed(
                 lambda: sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
             )
-            read_s, (columns, body) = _timed(lambda: importing.read_table(data))
+            read_s, (columns, body) = _timed(lambda: spreadsheets.read_table(data))
             dry_s, plan = _timed(lambda: importing.plan_import(db.session, columns, body))
             assert plan.counts["create"] == rows, plan.counts
 
             def apply():
-                columns, body = importing.read_table(data)
+                columns, body = spreadsheets.read_table(data)
                 plan = importing.plan_import(db.session, columns, body)
                 result = importing.apply_plan(db.session, plan, filename="bench.csv")
                 db.session.commit()
@@ -105,7 +105,7 @@ def run(quick: bool = False) -> dict:
             mails = db.session.scalar(select(func.count(OutboxMessage.id)))
             assert users == rows and mails == rows, (users, mails)
             # The same file again: every row is compared with the database, nothing to write.
-            again_s, again = _timed(lambda: importing.plan_import(db.session, *importing.read_table(data)))
+            again_s, again = _timed(lambda: importing.plan_import(db.session, *spreadsheets.read_table(data)))
             assert again.counts["unchanged"] == rows, again.counts
             # What rendering each invitation on its own would cost (what send_invitations avoids).
             sample = list(db.session.scalars(select(User).limit(200)))

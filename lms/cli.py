@@ -162,14 +162,14 @@ def people_import_command(file: str, dry_run: bool, only_valid: bool, language: 
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
-    from lms.people import importing
+    from lms.people import importing, spreadsheets
 
     app = current_app._get_current_object()
     # Invitation links are built with url_for, which needs a request to know the site.
     with app.test_request_context(base_url=app.config["ADAL_BASE_URL"]), force_locale(language):
         try:
-            columns, body = importing.read_table(Path(file).read_bytes(), Path(file).name)
-        except importing.ImportFileError as error:
+            columns, body = spreadsheets.read_table(Path(file).read_bytes(), Path(file).name)
+        except spreadsheets.ImportFileError as error:
             raise click.ClickException(str(error)) from error
         with click.progressbar(length=len(body), label=_("Checking rows")) as bar:
             plan = importing.plan_import(db.session, columns, body, progress=bar.update)

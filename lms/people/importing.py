@@ -1,24 +1,16 @@
-"""People import: read what offices export (CSV or XLSX), plan it against the database, apply it.
+"""People import: plan a spreadsheet's rows against the database, then apply the plan.
 
-Reading and planning are plain functions over data, so the web page, the CLI and the benchmark
-share them; applying writes in the caller's transaction (the caller commits once).
+Planning is a plain function over the rows ``spreadsheets.read_table`` gives, so the web page, the
+CLI and the benchmark share it; applying writes in the caller's transaction (the caller commits once).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
 import re
-import secrets
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import BinaryIO, TextIO
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from flask import current_app
@@ -32,53 +24,6 @@ from lms.audit import trail
 from lms.config import DEFAULT_LOCALE
 from lms.models import OrgUnit, PersonKind, User
 from lms.signals import people_changed
-
-#: Normalised header names (see ``_normalise_header``) that each column may carry, in en/ru/kk.
-HEADER_ALIASES = {
-    "email": {
-        "email",
-        "e mail",
-        "mail",
-        "почта",
-        "эл почта",
-        "электронная почта",
-        "email адрес",
-        "пошта",
-        "электрондық пошта",
-        "эл пошта",
-    },
-    "full_name": {
-        "full name",
-        "name",
-        "fullname",
-        "фио",
-        "ф и о",
-        "имя",
-        "полное имя",
-        "аты жөні",
-        "аты жоні",
-        "толық аты жөні",
-        "аты",
-    },
-    "kind": {"kind", "type", "person kind", "тип", "вид", "категория", "түрі", "санаты"},
-    "unit": {
-        "unit",
-        "unit code",
-        "org unit",
-        "org unit code",
-        "department",
-        "код подразделения",
-        "подразделение",
-        "бөлімше",
-        "бөлімше коды",
-        "бөлім",
-        "бөлім коды",
-    },
-    "group": {"group", "study group", "группа", "учебная группа", "топ", "оқу тобы"},
-    "position": {"position", "job title", "должность", "лауазым", "лауазымы"},
-    "language": {"language", "lang", "locale", "язык", "тіл"},
-}
-REQUIRED_COLUMNS = ("email", "full_name", "kind", "unit")
 
 KIND_ALIASES = {
     "student": PersonKind.STUDENT, "студент": PersonKind.STUDENT, "обучающийся": PersonKind.STUDENT,
@@ -100,21 +45,8 @@ PLAIN_EMAIL = re.compile(
 #: a "?" among punctuation (a URL in a hostile formula) is left to the formula guard.
 LOST_LETTER = re.compile(r"(?<=[^\W\d_])\?|\?(?=[^\W\d_])")
 MAX_LENGTHS = {"email": 254, "full_name": 200, "group": 64, "position": 128}
-XLSX_MAGIC = b"PK\x03\x04"
-#: The most data rows and columns a file may have: the office's real files are tens of thousands of rows.
-MAX_ROWS = 50_000
-MAX_COLUMNS = 50
-#: Seconds reading one file may take before it is refused (a sheet can declare far more than it holds).
-READ_SECONDS = 20
-CHUNK_BYTES = 1024 * 1024
-#: How many non-blank rows at the top may be titles before the header row.
-HEADER_SEARCH_ROWS = 5
 
 CREATE, UPDATE, UNCHANGED, REJECT = "create", "update", "unchanged", "reject"
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (not a table, required columns missing, too big to check)."""
 
 
 @dataclass
@@ -151,190 +83,6 @@ class ImportResult:
     created_ids: list[int]
     updated_ids: list[int]
     counts: dict[str, int]
-
-
-# Reading -----------------------------------------------------------------------------------------
-
-
-def _normalise_header(name: str) -> str:
-    return re.sub(r"[\s_.\-]+", " ", str(name or "").replace("\ufeff", "").strip().lower()).strip()
-
-
-def _column_map(header: list) -> dict[str, int]:
-    """Which column index holds each field; raises ``ImportFileError`` when required ones are missing."""
-    columns: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = _normalise_header(name)
-        for field_name, aliases in HEADER_ALIASES.items():
-            if key in aliases and field_name not in columns:
-                columns[field_name] = index
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if missing and any("?" in str(name or "") for name in header):
-        raise ImportFileError(
-            _l(
-                "The column names have “?” where letters were lost: the file was saved in an encoding without"
-                " Kazakh letters. Save it as “CSV UTF-8” (or as an Excel workbook) and upload it again."
-            )
-        )
-    if missing:
-        raise ImportFileError(_l("Required columns are missing: %(columns)s.", columns=", ".join(missing)))
-    return columns
-
-
-def _undecodable_line(stream: BinaryIO, encoding: str) -> int | None:
-    """The line of the first byte that is not ``encoding``, or ``None`` when the whole file decodes.
-
-    Decodes a chunk at a time and keeps nothing, so a big file costs no memory here.
-    """
-    stream.seek(0)
-    decoder = codecs.getincrementaldecoder(encoding)()
-    line = 1
-    while chunk := stream.read(CHUNK_BYTES):
-        try:
-            decoder.decode(chunk)
-        except UnicodeDecodeError as error:
-            return line + chunk[: max(error.start, 0)].count(b"\n")
-        line += chunk.count(b"\n")
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return line
-    return None
-
-
-def _text_encoding(stream: BinaryIO, name) -> str:
-    """UTF-8 (with or without BOM), else Windows-1251: what Excel and 1C export here."""
-    stream.seek(0)
-    if b"\0" in stream.read(CHUNK_BYTES):  # no CSV holds a NUL byte; binary files nearly always do
-        raise ImportFileError(_l("%(file)s is not a CSV or Excel file.", file=name))
-    utf8_error_line = _undecodable_line(stream, "utf-8")
-    if utf8_error_line is None:
-        return "utf-8-sig"
-    stream.seek(0)
-    if stream.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:  # marked UTF-8, yet Windows-1251 inside
-        raise ImportFileError(
-            _l(
-                "%(file)s, line %(line)s: the file is marked as UTF-8 but its text is in another encoding"
-                " (Windows-1251, most likely). Save it again as “CSV UTF-8” and upload it.",
-                file=name,
-                line=utf8_error_line,
-            )
-        )
-    line = _undecodable_line(stream, "cp1251")
-    if line is not None:
-        raise ImportFileError(
-            _l("%(file)s, line %(line)s: the text is neither UTF-8 nor Windows-1251.", file=name, line=line)
-        )
-    return "cp1251"
-
-
-def _delimiter(text: TextIO) -> str:
-    """The separator of the first non-blank line: the most frequent of ``;``, ``,`` and tab."""
-    first = ""
-    while line := text.readline():
-        if line.strip():
-            first = line
-            break
-    text.seek(0)
-    return max((";", ",", "\t"), key=first.count)
-
-
-def _csv_rows(stream: BinaryIO, name) -> Iterator[tuple[int, list[str]]]:
-    """The rows of a CSV, read as they come (the file is never held as text)."""
-    encoding = _text_encoding(stream, name)
-    stream.seek(0)
-    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
-    reader = csv.reader(text, delimiter=_delimiter(text))
-    try:
-        for cells in reader:
-            yield reader.line_num, cells[:MAX_COLUMNS]
-    except csv.Error as error:  # a cell over csv.field_size_limit(), mostly
-        raise ImportFileError(
-            _l(
-                "%(file)s, line %(line)s cannot be read: a cell is longer than %(limit)s characters"
-                " or its quotes are not closed.",
-                file=name,
-                line=reader.line_num,
-                limit=csv.field_size_limit(),
-            )
-        ) from error
-
-
-def _xlsx_rows(stream: BinaryIO, name) -> Iterator[tuple[int, list[str]]]:
-    """The rows of the first sheet, only those the file really holds and only the first columns."""
-    from openpyxl import load_workbook
-
-    unreadable = ImportFileError(_l("%(file)s cannot be read as an Excel file.", file=name))
-    try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise unreadable from exc
-    try:
-        sheet = workbook.worksheets[0]
-        # The declared size (``<dimension ref="A1:XFD10000"/>``) is the file's word, not its content:
-        # trusted, every row would be padded to 16,384 cells.
-        sheet.reset_dimensions()
-        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-        for number, values in enumerate(rows, start=1):
-            yield number, [_xlsx_text(v) for v in values]
-    except Exception as exc:  # a damaged sheet, or XML the parser refuses (a DTD, an entity)
-        raise unreadable from exc
-    finally:
-        workbook.close()
-
-
-def _xlsx_text(value) -> str:
-    """A cell as the officer sees it: ``101``, not ``101.0``, for a group typed as a number."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def read_table(
-    data: bytes, filename: str = "", seconds: float = READ_SECONDS
-) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
-    """The column map and the non-blank data rows (with their row numbers) of a CSV or XLSX file.
-
-    The header is the first non-blank row that names the required columns, looked for among the
-    first few, since exports often start with a title line. A file of more than ``MAX_ROWS`` rows,
-    or one that takes longer than ``seconds`` to read, is refused rather than half read.
-    """
-    name = filename or _l("the file")
-    stream = io.BytesIO(data)
-    rows = _xlsx_rows(stream, name) if data.startswith(XLSX_MAGIC) else _csv_rows(stream, name)
-    deadline = time.monotonic() + seconds
-    header = None
-    first_error = None
-    tried = 0
-    body = []
-    for number, cells in rows:
-        if time.monotonic() > deadline:
-            raise ImportFileError(_l("%(file)s takes too long to read: split it into smaller files.", file=name))
-        if not any(str(c).strip() for c in cells):
-            continue
-        if header is not None:
-            if len(body) == MAX_ROWS:
-                raise ImportFileError(
-                    _l(
-                        "%(file)s has more than %(limit)s rows: split it into smaller files.",
-                        file=name,
-                        limit=MAX_ROWS,
-                    )
-                )
-            body.append((number, cells))
-            continue
-        tried += 1
-        try:
-            header = _column_map(cells)
-        except ImportFileError as error:
-            first_error = first_error or error
-            if tried >= HEADER_SEARCH_ROWS:
-                raise first_error from None
-    if header is None:
-        raise first_error or ImportFileError(_l("%(file)s is empty.", file=name))
-    return header, body
 
 
 # Planning ----------------------------------------------------------------------------------------
@@ -615,88 +363,3 @@ def queue_invitations(session: Session, people: list[tuple[int, dict]]) -> None:
             for user_id, values in people
         ],
     )
-
-
-# Keeping uploads between the dry run and the apply -----------------------------------------------
-
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
-
-
-def _upload_dir() -> Path:
-    path = Path(current_app.config["ADAL_STORAGE_PATH"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-#: A kept upload nobody applied is removed after this many seconds.
-UPLOAD_MAX_AGE = 24 * 3600
-
-
-def keep_upload(data: bytes, filename: str, owner_id: int) -> str:
-    """Store an uploaded file under a random name; the token is all the client ever holds.
-
-    Uploads older than a day (checked but never applied) are removed on the way.
-    """
-    token = secrets.token_urlsafe(24)
-    folder = _upload_dir()
-    stale = time.time() - UPLOAD_MAX_AGE
-    for old in folder.iterdir():
-        if old.stat().st_mtime < stale:
-            old.unlink(missing_ok=True)
-    (folder / f"{token}.bin").write_bytes(data)
-    (folder / f"{token}.json").write_text(json.dumps({"filename": filename[:200], "owner_id": owner_id}))
-    return token
-
-
-def _owned_meta(token: str, owner_id: int) -> dict | None:
-    """The kept upload's metadata, if ``token`` is one of ``owner_id``'s uploads."""
-    if not TOKEN_RE.match(token or ""):
-        return None
-    try:
-        meta = json.loads((_upload_dir() / f"{token}.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return meta if meta.get("owner_id") == owner_id else None
-
-
-def load_upload(token: str, owner_id: int) -> tuple[bytes, str] | None:
-    """The kept file and its original name, if ``token`` is one of ``owner_id``'s uploads."""
-    meta = _owned_meta(token, owner_id)
-    if meta is None:
-        return None
-    try:
-        return (_upload_dir() / f"{token}.bin").read_bytes(), meta["filename"]
-    except OSError:
-        return None
-
-
-def review_of(plan: ImportPlan, shown: int) -> dict:
-    """What the dry-run page shows, as plain data: the counts, the first ``shown`` rejected rows and changes."""
-    changes = [row for row in plan.rows if row.action in (CREATE, UPDATE)]
-    return {
-        "counts": plan.counts,
-        "rejected": [asdict(row) for row in plan.rejected[:shown]],
-        "changes": [asdict(row) for row in changes[:shown]],
-    }
-
-
-def keep_review(token: str, review: dict) -> None:
-    """Keep the dry run's result next to the upload, so the review page never reads the file again."""
-    (_upload_dir() / f"{token}.review.json").write_text(json.dumps(review))
-
-
-def load_review(token: str, owner_id: int) -> tuple[dict, str] | None:
-    """The kept dry run and the file's name, if ``token`` is one of ``owner_id``'s uploads."""
-    meta = _owned_meta(token, owner_id)
-    if meta is None:
-        return None
-    try:
-        return json.loads((_upload_dir() / f"{token}.review.json").read_text()), meta["filename"]
-    except (OSError, ValueError):
-        return None
-
-
-def discard_upload(token: str) -> None:
-    if TOKEN_RE.match(token or ""):
-        for suffix in (".bin", ".json", ".review.json"):
-            (_upload_dir() / f"{token}{suffix}").unlink(missing_ok=True)

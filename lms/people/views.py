@@ -12,7 +12,7 @@ from lms.extensions import db
 from lms.i18n import current_locale
 from lms.models import Role, User
 from lms.navigation import add_nav_item
-from lms.people import directory, importing
+from lms.people import directory, importing, spreadsheets, uploads
 from lms.people.forms import ActiveForm, ImportApplyForm, ImportUploadForm, PeopleFilterForm, PersonForm
 from lms.permissions import ADMIN_ONLY_ROLES, OFFICE_ROLES, can_see_person, require_role, scope_paths
 from lms.units.tree import unit_choices
@@ -158,35 +158,35 @@ def import_upload():
     form = ImportUploadForm()
     if form.validate_on_submit():
         upload = form.file.data
-        token = importing.keep_upload(upload.read(), upload.filename or "", current_user.id)
+        token = uploads.keep_upload(upload.read(), upload.filename or "", current_user.id)
         try:
             _kept_review(token)
-        except importing.ImportFileError as error:
-            importing.discard_upload(token)
+        except spreadsheets.ImportFileError as error:
+            uploads.discard_upload(token)
             flash(str(error), "danger")
         else:
             return redirect(url_for("people.import_review", token=token))
-    return render_template("lms/import_upload.html", form=form, columns=importing.HEADER_ALIASES)
+    return render_template("lms/import_upload.html", form=form, columns=spreadsheets.HEADER_ALIASES)
 
 
 def _plan_kept_file(token: str) -> tuple[importing.ImportPlan, str]:
     """Read and plan a kept upload against the database as it is now; the plan and the file's name."""
-    kept = importing.load_upload(token, current_user.id)
+    kept = uploads.load_upload(token, current_user.id)
     if kept is None:
         abort(404)
     data, filename = kept
-    columns, body = importing.read_table(data, filename)
+    columns, body = spreadsheets.read_table(data, filename)
     return importing.plan_import(db.session, columns, body, scope_paths(current_user)), filename
 
 
 def _kept_review(token: str) -> tuple[dict, str]:
     """The dry run kept with an upload, made now and kept if there is none yet (an upload being checked)."""
-    kept = importing.load_review(token, current_user.id)
+    kept = uploads.load_review(token, current_user.id)
     if kept is not None:
         return kept
     plan, filename = _plan_kept_file(token)
-    review = importing.review_of(plan, SHOWN_ROWS)
-    importing.keep_review(token, review)
+    review = uploads.review_of(plan, SHOWN_ROWS)
+    uploads.keep_review(token, review)
     return review, filename
 
 
@@ -196,8 +196,8 @@ def import_review(token: str):
     """The dry run kept at upload: counts, the rejected rows with reasons, and the changes to be made."""
     try:
         review, filename = _kept_review(token)
-    except importing.ImportFileError as error:
-        importing.discard_upload(token)
+    except spreadsheets.ImportFileError as error:
+        uploads.discard_upload(token)
         flash(str(error), "danger")
         return redirect(url_for("people.import_upload"))
     return render_template(
@@ -226,17 +226,17 @@ def import_apply(token: str):
         abort(400)
     try:
         plan, filename = _plan_kept_file(token)
-    except importing.ImportFileError as error:
-        importing.discard_upload(token)
+    except spreadsheets.ImportFileError as error:
+        uploads.discard_upload(token)
         flash(str(error), "danger")
         return redirect(url_for("people.import_upload"))
     result = importing.apply_plan(db.session, plan, only_valid=bool(form.apply_valid.data), filename=filename)
     if result is None:
-        importing.keep_review(token, importing.review_of(plan, SHOWN_ROWS))  # what refused it, as of now
+        uploads.keep_review(token, uploads.review_of(plan, SHOWN_ROWS))  # what refused it, as of now
         flash(_("Nothing was imported: some rows are rejected. Fix the file or import only the valid rows."), "danger")
         return redirect(url_for("people.import_review", token=token))
     db.session.commit()
-    importing.discard_upload(token)
+    uploads.discard_upload(token)
     counts = result.counts
     flash(
         ngettext("%(num)d person created", "%(num)d people created", counts["create"])

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from concerns import crypto
 from concerns.models import Case, CaseFile, CaseIdentity, CaseMessage
-from lms.backup import libpq_connection
+from lms.backup.databases import libpq_connection
 from lms.extensions import db
 from tests.concerns.helpers import report_through_form
 

@@ -12,7 +12,7 @@ from courses.models import Assignment, Course, CourseStatus, Enrolment, Enrolmen
 from courses.office.enrolment import end_assignment, enrol_assignment, sync_assignments
 from lms.database import as_utc
 from lms.models import PersonKind
-from lms.people import importing
+from lms.people import importing, spreadsheets
 from lms.scheduler import registered_jobs
 from lms.signals import people_changed
 
@@ -171,7 +171,7 @@ def test_a_person_imported_from_a_file_is_enrolled_in_the_import_transaction(app
         b"lawyer@example.kz,Law Student,student,LAW,LAW-22\n"
     )
     with app.test_request_context():
-        columns, body = importing.read_table(data)
+        columns, body = spreadsheets.read_table(data)
         result = importing.apply_plan(db.session, importing.plan_import(db.session, columns, body))
         db.session.commit()
     assert len(result.created_ids) == 2

@@ -24,7 +24,8 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, select, text
 
-from lms import backup, create_app, demo
+from lms import create_app, demo
+from lms.backup import cli, databases, jobs, snapshot
 from lms.extensions import db
 from lms.scheduler import registered_jobs, run_job
 from tests.databases import own_database
@@ -117,7 +118,7 @@ def run(app, command, *args, answer=None):
 
 def people(app) -> int:
     db.session.remove()
-    return backup.count_people(db.session)
+    return databases.count_people(db.session)
 
 
 def head(app) -> str:
@@ -131,7 +132,7 @@ def rewritten(source: Path, target: Path, manifest_changes=(), files=()) -> Path
     with tarfile.open(source) as old, tarfile.open(target, "w") as new:
         for member in old.getmembers():
             data = old.extractfile(member).read()
-            if member.name == backup.MANIFEST:
+            if member.name == snapshot.MANIFEST:
                 data = json.dumps({**json.loads(data), **changes}).encode()
             data = replaced.get(member.name, data)
             member.size = len(data)
@@ -151,11 +152,11 @@ def test_backup_wipe_restore_gives_back_every_row_and_every_file(site, tmp_path)
     assert before["tables"]["alembic_version"][0] == 1
 
     (tmp_path / "backups").mkdir()
-    result = run(site, backup.backup_command, tmp_path / "backups")
+    result = run(site, cli.backup_command, tmp_path / "backups")
     assert result.exit_code == 0, result.output
     (archive,) = (tmp_path / "backups").iterdir()
-    assert backup.NAME_PATTERN.fullmatch(archive.name)
-    manifest = backup.read_manifest(archive)
+    assert jobs.NAME_PATTERN.fullmatch(archive.name)
+    manifest = snapshot.read_manifest(archive)
     assert manifest["database"] == db.engine.dialect.name
     assert manifest["schema_revisions"] == [head(site)]
     assert manifest["people"] == people(site) == 408
@@ -167,7 +168,7 @@ def test_backup_wipe_restore_gives_back_every_row_and_every_file(site, tmp_path)
     assert people(site) == 0
     assert not storage_of(site).exists()
 
-    result = run(site, backup.restore_command, archive, "--yes")
+    result = run(site, cli.restore_command, archive, "--yes")
     assert result.exit_code == 0, result.output
     assert "(0 people now)" in result.output
     assert everything(site) == before
@@ -177,14 +178,14 @@ def test_backup_wipe_restore_gives_back_every_row_and_every_file(site, tmp_path)
 
 def test_restore_refuses_a_snapshot_of_a_newer_schema(site, tmp_path):
     archive = tmp_path / "adal.tar"
-    assert run(site, backup.backup_command, archive).exit_code == 0
+    assert run(site, cli.backup_command, archive).exit_code == 0
     newer = rewritten(archive, tmp_path / "newer.tar", {"schema_revisions": ["f00dfeedbeef"]})
     Builders(db.session).user()
     db.session.commit()
     store_files(site, {"later.txt": b"written after the backup"})
     before = everything(site)
 
-    result = run(site, backup.restore_command, newer, "--yes")
+    result = run(site, cli.restore_command, newer, "--yes")
 
     assert result.exit_code == 1
     assert "f00dfeedbeef" in result.output
@@ -195,7 +196,7 @@ def test_restore_refuses_a_snapshot_of_a_newer_schema(site, tmp_path):
 
 def test_restore_answered_no_changes_nothing(site, tmp_path):
     archive = tmp_path / "adal.tar"
-    assert run(site, backup.backup_command, archive).exit_code == 0
+    assert run(site, cli.backup_command, archive).exit_code == 0
     make = Builders(db.session)
     make.user()
     make.user()
@@ -203,7 +204,7 @@ def test_restore_answered_no_changes_nothing(site, tmp_path):
     store_files(site, STORED)
     before = everything(site)
 
-    result = run(site, backup.restore_command, archive, answer="n\n")
+    result = run(site, cli.restore_command, archive, answer="n\n")
 
     assert result.exit_code == 1
     assert "holds 0 people and 0 stored files" in result.output
@@ -216,13 +217,13 @@ def test_restore_answered_no_changes_nothing(site, tmp_path):
 def test_restore_refuses_a_damaged_backup_and_changes_nothing(site, tmp_path):
     store_files(site, STORED)
     archive = tmp_path / "adal.tar"
-    assert run(site, backup.backup_command, archive).exit_code == 0
+    assert run(site, cli.backup_command, archive).exit_code == 0
     damaged = rewritten(archive, tmp_path / "damaged.tar", files={"storage/empty.txt": b"x"})
     Builders(db.session).user()
     db.session.commit()
     before = everything(site)
 
-    result = run(site, backup.restore_command, damaged, "--yes")
+    result = run(site, cli.restore_command, damaged, "--yes")
 
     assert result.exit_code == 1
     assert "storage/empty.txt does not match its checksum" in result.output
@@ -235,12 +236,12 @@ def test_a_snapshot_of_an_older_schema_is_restored_then_upgraded(site, tmp_path)
     db.session.remove()
     older = everything(site)["tables"]["alembic_version"]
     archive = tmp_path / "older.tar"
-    assert run(site, backup.backup_command, archive).exit_code == 0
-    assert backup.read_manifest(archive)["schema_revisions"] != [head(site)]
+    assert run(site, cli.backup_command, archive).exit_code == 0
+    assert snapshot.read_manifest(archive)["schema_revisions"] != [head(site)]
     upgrade()
     assert everything(site)["tables"]["alembic_version"] != older
 
-    result = run(site, backup.restore_command, archive, "--yes")
+    result = run(site, cli.restore_command, archive, "--yes")
 
     assert result.exit_code == 0, result.output
     assert "upgrading it" in result.output
@@ -275,7 +276,7 @@ def pairs_written(database: Path) -> int:
 def test_a_sqlite_backup_taken_while_another_process_writes_is_consistent(site, tmp_path):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's online backup; pg_dump reads in one snapshot")
-    database = backup.sqlite_file(site.config["SQLALCHEMY_DATABASE_URI"])
+    database = databases.sqlite_file(site.config["SQLALCHEMY_DATABASE_URI"])
     with sqlite3.connect(database) as conn:
         conn.execute("CREATE TABLE pairs (id INTEGER PRIMARY KEY, half INTEGER, data BLOB)")
         conn.executemany("INSERT INTO pairs (half, data) VALUES (?, zeroblob(100000))", [(1,), (2,)] * 200)
@@ -287,7 +288,7 @@ def test_a_sqlite_backup_taken_while_another_process_writes_is_consistent(site, 
             time.sleep(0.01)
         written_before = pairs_written(database)
         archive = tmp_path / "adal.tar"
-        assert run(site, backup.backup_command, archive).exit_code == 0
+        assert run(site, cli.backup_command, archive).exit_code == 0
         assert pairs_written(database) > written_before, "the writer went on writing during the backup"
     finally:
         stop.touch()
@@ -321,11 +322,11 @@ def test_the_nightly_backup_runs_once_a_day_after_its_hour_and_keeps_the_newest(
         (folder / "adal-before-the-update.tar").write_text("named by hand: not pruned")
         store_files(app, STORED)
 
-        made = [backup.run_nightly_backup(now=almaty(day, hour)) for day, hour in [(1, 3), (1, 23), (2, 1)]]
+        made = [jobs.run_nightly_backup(now=almaty(day, hour)) for day, hour in [(1, 3), (1, 23), (2, 1)]]
         assert made == [folder / "adal-20261130T220000Z.tar", None, None]
-        assert backup.run_nightly_backup(now=almaty(2, 2, 10)) == folder / "adal-20261201T211000Z.tar"
+        assert jobs.run_nightly_backup(now=almaty(2, 2, 10)) == folder / "adal-20261201T211000Z.tar"
         for day in (3, 4):
-            assert backup.run_nightly_backup(now=almaty(day, 2, 10)) is not None
+            assert jobs.run_nightly_backup(now=almaty(day, 2, 10)) is not None
 
         assert sorted(p.name for p in folder.iterdir()) == [
             "adal-20261202T211000Z.tar",
@@ -333,7 +334,7 @@ def test_the_nightly_backup_runs_once_a_day_after_its_hour_and_keeps_the_newest(
             "adal-before-the-update.tar",
             "notes.txt",
         ]
-        assert backup.read_manifest(folder / "adal-20261203T211000Z.tar")["file_count"] == len(STORED)
+        assert snapshot.read_manifest(folder / "adal-20261203T211000Z.tar")["file_count"] == len(STORED)
 
 
 def test_what_a_killed_backup_left_is_removed_a_day_later(tmp_path):
@@ -344,11 +345,11 @@ def test_what_a_killed_backup_left_is_removed_a_day_later(tmp_path):
     left = {
         "adal-20261130T210000Z.tar.partial": old,
         "adal-20261202T200000Z.tar.partial": fresh,  # perhaps still being written
-        backup.WORK_PREFIX + "abc": old,
+        snapshot.WORK_PREFIX + "abc": old,
     }
     for name, when in left.items():
         path = folder / name
-        if name.startswith(backup.WORK_PREFIX):
+        if name.startswith(snapshot.WORK_PREFIX):
             path.mkdir()
             (path / "database.pgdump").write_bytes(b"half")
         else:
@@ -356,8 +357,8 @@ def test_what_a_killed_backup_left_is_removed_a_day_later(tmp_path):
         os.utime(path, (when, when))
     kept = folder / "adal-20261201T210000Z.tar"
     kept.write_bytes(b"a backup")
-    removed = backup.clear_abandoned(folder, now)
-    assert sorted(p.name for p in removed) == [backup.WORK_PREFIX + "abc", "adal-20261130T210000Z.tar.partial"]
+    removed = jobs.clear_abandoned(folder, now)
+    assert sorted(p.name for p in removed) == [snapshot.WORK_PREFIX + "abc", "adal-20261130T210000Z.tar.partial"]
     assert sorted(p.name for p in folder.iterdir()) == [
         "adal-20261201T210000Z.tar",
         "adal-20261202T200000Z.tar.partial",
@@ -375,16 +376,16 @@ def test_the_scheduler_runs_the_nightly_backup_as_a_leader_only_job(tmp_path):
         run_job(app, job)  # as the scheduler does: in a job's app context, SQLite transactions IMMEDIATE
 
         (archive,) = folder.iterdir()
-        assert backup.read_manifest(archive)["people"] == 1
+        assert snapshot.read_manifest(archive)["people"] == 1
         assert people(app) == 1
 
 
 def test_backup_says_what_is_wrong_with_its_path(site, tmp_path):
-    result = run(site, backup.backup_command, tmp_path / "nowhere" / "adal.tar")
+    result = run(site, cli.backup_command, tmp_path / "nowhere" / "adal.tar")
     assert result.exit_code == 1
     assert f"The folder {tmp_path / 'nowhere'} does not exist." in result.output
     (tmp_path / "adal.tar").write_text("an older backup")
-    result = run(site, backup.backup_command, tmp_path / "adal.tar")
+    result = run(site, cli.backup_command, tmp_path / "adal.tar")
     assert result.exit_code == 1
     assert "exists already" in result.output
     assert (tmp_path / "adal.tar").read_text() == "an older backup"

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.accounts import send_invitation
 from lms.models import AuditEvent, OutboxMessage, PersonKind, User
-from lms.people import importing
+from lms.people import importing, spreadsheets, uploads
 from lms.signals import people_changed
 
 DATA = Path(__file__).parent / "data"
@@ -23,7 +23,7 @@ def units(make):
 
 
 def _plan(db, data: bytes, allowed_paths=None):
-    columns, body = importing.read_table(data)
+    columns, body = spreadsheets.read_table(data)
     return importing.plan_import(db.session, columns, body, allowed_paths)
 
 
@@ -216,10 +216,10 @@ def test_scoped_import_rejects_units_outside_the_scope(db, units):
 
 
 def test_missing_required_column_is_a_file_error(db):
-    with pytest.raises(importing.ImportFileError):
-        importing.read_table(b"email;full_name\na@example.kz;A\n")
-    with pytest.raises(importing.ImportFileError):
-        importing.read_table(b"\n\n")
+    with pytest.raises(spreadsheets.ImportFileError):
+        spreadsheets.read_table(b"email;full_name\na@example.kz;A\n")
+    with pytest.raises(spreadsheets.ImportFileError):
+        spreadsheets.read_table(b"\n\n")
 
 
 def test_cli_dry_run_writes_nothing_and_lists_rejected_rows(runner, db, units):
@@ -278,15 +278,15 @@ def test_kept_uploads_expire(app, db):
     import time
 
     with app.test_request_context():
-        old = importing.keep_upload(b"x", "old.csv", 1)
+        old = uploads.keep_upload(b"x", "old.csv", 1)
         folder = Path(app.config["ADAL_STORAGE_PATH"]) / "imports"
-        long_ago = time.time() - importing.UPLOAD_MAX_AGE - 60
+        long_ago = time.time() - uploads.UPLOAD_MAX_AGE - 60
         for path in folder.glob(f"{old}.*"):
             os.utime(path, (long_ago, long_ago))
-        fresh = importing.keep_upload(b"y", "new.csv", 1)
-        assert importing.load_upload(old, 1) is None
-        assert importing.load_upload(fresh, 1) == (b"y", "new.csv")
-        assert importing.load_upload(fresh, 2) is None  # another person's upload
+        fresh = uploads.keep_upload(b"y", "new.csv", 1)
+        assert uploads.load_upload(old, 1) is None
+        assert uploads.load_upload(fresh, 1) == (b"y", "new.csv")
+        assert uploads.load_upload(fresh, 2) is None  # another person's upload
 
 
 # --- Kazakh letters lost to Windows-1251 (issue 15) ----------------------------------------------
@@ -311,13 +311,13 @@ def test_names_whose_kazakh_letters_became_question_marks_are_refused_with_the_r
 
 
 def test_kazakh_column_names_that_lost_letters_name_the_encoding(db):
-    with pytest.raises(importing.ImportFileError, match=r"“\?” where letters were lost.*CSV UTF-8"):
-        importing.read_table((DATA / "staff_kk_header_cp1251.csv").read_bytes())
+    with pytest.raises(spreadsheets.ImportFileError, match=r"“\?” where letters were lost.*CSV UTF-8"):
+        spreadsheets.read_table((DATA / "staff_kk_header_cp1251.csv").read_bytes())
 
 
 def test_a_utf8_mark_in_front_of_windows_1251_text_names_the_encoding(db):
-    with pytest.raises(importing.ImportFileError) as error:
-        importing.read_table((DATA / "students_bom_cp1251.csv").read_bytes(), "people.csv")
+    with pytest.raises(spreadsheets.ImportFileError) as error:
+        spreadsheets.read_table((DATA / "students_bom_cp1251.csv").read_bytes(), "people.csv")
     message = str(error.value)
     assert message.startswith("people.csv, line 1: the file is marked as UTF-8 but its text is in another encoding")
     assert "Required columns" not in message

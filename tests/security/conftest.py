@@ -19,7 +19,7 @@ from lms.database import utcnow
 from lms.extensions import db as _db
 from lms.extensions import limiter
 from lms.models import OutboxMessage, Role, UserRole
-from lms.people.importing import keep_upload
+from lms.people.uploads import keep_upload
 from tests import factories
 from tests.campaigns.helpers import make_campaign
 from tests.conftest import _empty_all_tables

@@ -15,9 +15,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from courses.models import Course
-from courses.packs.loading import read_folder
+from courses.packs.reading import read_folder
 from lms.models import PersonKind, Role, User
-from lms.people import importing
+from lms.people import spreadsheets
 
 SAMPLE_PACK = Path(__file__).parent.parent / "courses" / "packs" / "sample-course"
 HEADER = ["email", "full_name", "kind", "unit"]
@@ -85,7 +85,7 @@ def test_a_declared_sheet_size_is_not_trusted(db):
     )
     assert b"A1:XFD10000" in zipfile.ZipFile(io.BytesIO(declared)).read("xl/worksheets/sheet1.xml")
     started = time.monotonic()
-    _columns, body = importing.read_table(declared, "declared.xlsx")
+    _columns, body = spreadsheets.read_table(declared, "declared.xlsx")
     assert time.monotonic() - started < 3  # was 12 s, and 20 minutes for the full declared size
     assert [(number, cells[:4]) for number, cells in body] == [
         (10_000, ["far@example.kz", "Far Away", "student", "FIT"])
@@ -95,14 +95,14 @@ def test_a_declared_sheet_size_is_not_trusted(db):
 def test_cells_past_the_column_cap_are_not_read(db):
     wide = _xlsx({1: HEADER, 2: ["a@example.kz", "A", "student", "FIT"]})
     wide = _sheet(wide, lambda xml: xml.replace(b"</row></sheetData>", b'<c r="XFD2"><v>1</v></c></row></sheetData>'))
-    _columns, body = importing.read_table(wide, "wide.xlsx")
-    assert len(body[0][1]) == importing.MAX_COLUMNS
+    _columns, body = spreadsheets.read_table(wide, "wide.xlsx")
+    assert len(body[0][1]) == spreadsheets.MAX_COLUMNS
 
 
 def test_reading_stops_at_the_time_budget_with_a_message(db):
     data = _xlsx({1: HEADER, 2: ["a@example.kz", "A", "student", "FIT"]})
-    with pytest.raises(importing.ImportFileError, match=r"slow\.xlsx takes too long to read"):
-        importing.read_table(data, "slow.xlsx", seconds=0)
+    with pytest.raises(spreadsheets.ImportFileError, match=r"slow\.xlsx takes too long to read"):
+        spreadsheets.read_table(data, "slow.xlsx", seconds=0)
 
 
 # Finding 4: a file of a million rows -------------------------------------------------------------
@@ -116,11 +116,11 @@ def _csv(rows: int) -> bytes:
 def test_more_rows_than_the_cap_are_refused_with_a_message_and_not_kept(app, client, officer, make):
     make.unit("FIT")
     before = _kept_files(app)
-    page = _upload_people(client, _csv(importing.MAX_ROWS + 1), "everyone.csv")
+    page = _upload_people(client, _csv(spreadsheets.MAX_ROWS + 1), "everyone.csv")
     assert page.status_code == 200
-    assert f"everyone.csv has more than {importing.MAX_ROWS} rows" in page.get_data(as_text=True)
+    assert f"everyone.csv has more than {spreadsheets.MAX_ROWS} rows" in page.get_data(as_text=True)
     assert _kept_files(app) == before
-    assert importing.read_table(_csv(importing.MAX_ROWS), "at-the-cap.csv")[1][-1][0] == 50_001
+    assert spreadsheets.read_table(_csv(spreadsheets.MAX_ROWS), "at-the-cap.csv")[1][-1][0] == 50_001
 
 
 def test_the_review_page_shows_the_kept_check_without_reading_the_file_again(app, client, officer, make, db):

@@ -21,14 +21,14 @@ from itertools import islice, product
 import pytest
 from sqlalchemy import select
 
-from courses.certificates import issuing
+from courses.certificates import exports, issuing
 from courses.models import Assignment, Attestation, EnrolmentStatus, QuizAttempt
 from lms.audit import trail
 from lms.database import utcnow
 from lms.mail.outbox import enqueue_email
 from lms.models import AuditEvent, OutboxMessage, PersonKind, Role, User, UserRole
 from lms.people import directory
-from lms.people.importing import keep_upload
+from lms.people.uploads import keep_upload
 from tests.campaigns.helpers import make_campaign
 from tests.courses.builders import build_course, enrol, module_of
 
@@ -147,11 +147,11 @@ def world(make, db) -> World:
     overdue = [{"person": outsider, "due_at": utcnow(), "reminders": 3}]
     digest = enqueue_email(session, dean_b, "escalation_digest", "digest:test", people=overdue)
     campaign = make_campaign(session)
-    export_a = issuing.request_export(session, head, course.slug, unit_a)
-    export_b = issuing.request_export(session, officer, course.slug, unit_b)
+    export_a = exports.request_export(session, head, course.slug, unit_a)
+    export_b = exports.request_export(session, officer, course.slug, unit_b)
     session.commit()
     for export in (export_a, export_b):
-        issuing.build_export(session, export)
+        exports.build_export(session, export)
     trail.record(session, "security.test", outsider, actor=admin, details={"email": OUTSIDER_EMAIL})
     trail.record(session, "security.test", insider, actor=outsider)
     session.commit()
