@@ -1,1 +1,3 @@
-"""People: the office's list, edits and roles (``directory``), and importing thousands from a spreadsheet."""
+"""People: the office's list, edits and roles (``directory``), and importing thousands from a spreadsheet
+(``spreadsheets`` reads the file, ``importing`` plans and applies it, ``uploads`` keeps it between the two pages).
+"""
