@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     from courses.learning import views as learner_views
     from courses.office import enrolment
     from courses.office import views as office_views
-    from courses.packs import loading as packs
+    from courses.packs import importing as pack_importing
     from courses.signatures import views as signature_views
     from lms.demo import add_demo_seeder
     from lms.models import Role
@@ -30,6 +30,6 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, "authoring.index", _l("Courses (authoring)"), roles=(Role.AUTHOR,), section="office")
     courses_cli.init_app(app)
     audit_words.init_app(app)
-    add_demo_seeder(packs.seed_bundled_packs)
+    add_demo_seeder(pack_importing.seed_bundled_packs)
     add_demo_seeder(enrolment.seed_demo_assignments)  # after the packs: assigns them
     add_demo_seeder(demo.seed_demo_progress)  # after the assignments: months of their history

@@ -9,7 +9,10 @@ from sqlalchemy import select
 
 from courses.models import Course
 from courses.packs.answer_hints import longest_answer_problems, true_false_problems
-from courses.packs.loading import PackInvalid, export_course, import_pack, load_pack, load_pack_zip
+from courses.packs.exporting import export_course
+from courses.packs.importing import import_pack
+from courses.packs.reading import PackInvalid
+from courses.packs.validating import load_pack, load_pack_zip
 from lms.extensions import db
 
 courses_cli = AppGroup("courses", help="Course packs: import and export.")

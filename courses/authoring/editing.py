@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
-from courses.packs.loading import KEY_RE, SLUG_RE, check_question, latest_version, store_files
-from courses.packs.loading import gettext_if_request as _
+from courses.packs.checker import KEY_RE, SLUG_RE
+from courses.packs.importing import latest_version, store_files
+from courses.packs.validating import check_question
 from lms.config import LOCALES
+from lms.i18n import gettext_if_request as _
 
 #: Settings a new module starts with, so that it is valid as soon as it has texts.
 DEFAULT_SETTINGS = {

@@ -1,6 +1,6 @@
 """What stops a course written in the browser from being published, in the author's words.
 
-The pack rules (``packs.check_pack``) speak of files and lines, which an author in the browser never
+The pack rules (``packs.validating.check_pack``) speak of files and lines, which an author in the browser never
 sees. These checks name the lesson, quiz or question instead; whatever the pack rules still find
 after them is shown with the module it concerns, so publishing never lets through what a pack
 import would refuse.
@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from courses.models import Course, Module, ModuleKind
-from courses.packs.loading import LINK_DEFINITION_RE, LINK_RE, check_question, course_problems, files_dir
-from courses.packs.loading import gettext_if_request as _
+from courses.packs.stored import files_dir
+from courses.packs.validating import LINK_DEFINITION_RE, LINK_RE, check_question, course_problems
 from courses.questions import question_type
 from lms.i18n import LANGUAGE_NAMES
+from lms.i18n import gettext_if_request as _
 
 
 def publish_problems(course: Course) -> list[str]:

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from courses.authoring.publish_check import publish_problems
 from courses.models import Course, CourseStatus, Module, Question, VersionError
-from courses.packs.loading import files_dir, latest_version, store_files
-from courses.packs.loading import gettext_if_request as _
+from courses.packs.importing import latest_version, store_files
+from courses.packs.stored import files_dir
 from lms.database import localized
+from lms.i18n import gettext_if_request as _
 
 
 def course_titles(session: Session, locale: str, slugs=None) -> dict[str, str]:

@@ -21,7 +21,7 @@ from courses.contact_placeholders import with_office_contacts
 from courses.content import render_markdown
 from courses.learning import seminars
 from courses.models import Course, CourseStatus, Module, ModuleKind, Question
-from courses.packs import loading
+from courses.packs import exporting, importing, reading, stored, validating
 from courses.questions import QUESTION_TYPES
 from lms.audit import trail
 from lms.config import LOCALES
@@ -208,7 +208,7 @@ def export(course_id: int):
     course = _course(course_id)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in loading.pack_files(loading.course_data(course)).items():
+        for name, content in exporting.pack_files(exporting.course_data(course)).items():
             archive.writestr(f"{course.slug}/{name}", content)
     buffer.seek(0)
     return send_file(
@@ -231,7 +231,7 @@ def module(module_id: int):
     course = module.course
     if request.method == "POST" and (frozen := _editable(course)) is not None:
         return frozen
-    settings = loading.pack_settings(module.settings or {})
+    settings = stored.pack_settings(module.settings or {})
     form = ModuleForm(data={**settings, "required": module.required})
     lessons = [m for m in course.modules if m.kind == ModuleKind.LESSON]
     form.remedial_module.choices = [
@@ -374,17 +374,17 @@ def preview():
 def import_pack():
     """Upload a pack zip: every error is listed with file and line, and nothing is imported then."""
     form = ImportForm()
-    errors: list[loading.PackError] = []
+    errors: list[reading.PackError] = []
     if form.validate_on_submit():
         limit = current_app.config.get("ADAL_PACK_MAX_BYTES", PACK_UPLOAD_MAX_BYTES)
         data = form.pack.data.read(limit + 1)
         try:
             if len(data) > limit:
-                raise loading.PackInvalid(
-                    [loading.PackError(form.pack.data.filename or "", None, _("The file is too large."))]
+                raise reading.PackInvalid(
+                    [reading.PackError(form.pack.data.filename or "", None, _("The file is too large."))]
                 )
-            course = loading.import_pack(db.session, loading.load_pack_zip(data), publish=form.publish.data)
-        except loading.PackInvalid as exc:
+            course = importing.import_pack(db.session, validating.load_pack_zip(data), publish=form.publish.data)
+        except reading.PackInvalid as exc:
             db.session.rollback()
             errors = exc.errors
         else:

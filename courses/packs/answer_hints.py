@@ -8,7 +8,7 @@ loader's data is read as it is (plain data, any languages present), so the same 
 
 from __future__ import annotations
 
-from courses.packs.loading import PackError
+from courses.packs.reading import PackError
 
 #: True/false questions of a quiz below which their balance says nothing.
 TRUE_FALSE_MIN = 4

@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from campaigns.models import Category
-from courses.packs.loading import import_pack, load_pack
+from courses.packs.importing import import_pack
+from courses.packs.validating import load_pack
 from lms.models import Role
 from tests.browser.helpers import login
 from tests.campaigns.helpers import make_campaign

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from courses.models import Course
-from courses.packs.loading import import_pack, load_pack
+from courses.packs.importing import import_pack
+from courses.packs.validating import load_pack
 from lms.models import Role
 from tests.browser.helpers import login
 

@@ -4,7 +4,8 @@ import pytest
 
 from campaigns.models import Campaign, CampaignStatus
 from courses.models import Course, CourseStatus
-from courses.packs.loading import import_pack, load_pack
+from courses.packs.importing import import_pack
+from courses.packs.validating import load_pack
 from lms.models import Role
 from tests.browser.helpers import login
 from tests.browser.test_authoring import SAMPLE

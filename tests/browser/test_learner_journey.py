@@ -124,7 +124,8 @@ def test_the_reading_timer_enables_the_accept_button(page, db, make):
 
 def test_student_completes_the_bundled_academic_integrity_course_in_russian(page, db, make, app):
     """The same journey on a real course pack: five lessons in Russian, then its scenario quiz."""
-    from courses.packs.loading import import_pack, load_pack
+    from courses.packs.importing import import_pack
+    from courses.packs.validating import load_pack
 
     pack = load_pack(PACKS / "academic-integrity", strict=True)
     course = import_pack(db.session, pack, publish=True)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from courses.packs.loading import import_pack, load_pack
+from courses.packs.importing import import_pack
+from courses.packs.validating import load_pack
 from lms.models import Role
 
 SAMPLE = Path(__file__).parent / "packs" / "sample-course"

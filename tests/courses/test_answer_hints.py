@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from courses.models import Course
 from courses.packs.answer_hints import longest_answer_problems, true_false_problems
-from courses.packs.loading import load_pack
+from courses.packs.validating import load_pack
 
 from .test_packs import SAMPLE
 

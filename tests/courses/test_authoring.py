@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from courses.authoring import versioning
 from courses.models import Course, CourseStatus, Module, Question
-from courses.packs.loading import import_pack, load_pack, load_pack_zip, read_folder
+from courses.packs.importing import import_pack
+from courses.packs.reading import read_folder
+from courses.packs.validating import load_pack, load_pack_zip
 from lms.models import Role
 
 SAMPLE = Path(__file__).parent / "packs" / "sample-course"

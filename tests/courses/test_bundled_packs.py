@@ -4,7 +4,9 @@ import pytest
 
 from courses.models import CourseStatus
 from courses.packs.answer_hints import longest_answer_problems
-from courses.packs.loading import PackInvalid, bundled_pack_folders, load_pack, seed_bundled_packs
+from courses.packs.importing import bundled_pack_folders, seed_bundled_packs
+from courses.packs.reading import PackInvalid
+from courses.packs.validating import load_pack
 from lms import demo
 
 FOLDERS = bundled_pack_folders()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from courses.contact_placeholders import fill_office_contacts
 from courses.learning import progress
 from courses.models import Attestation, Question
-from courses.packs.loading import bundled_pack_folders
+from courses.packs.importing import bundled_pack_folders
 from lms.office_settings import DEFAULT_CONTACTS, office_contacts, save_office_contacts
 from tests.courses.builders import build_course, enrol, module_of
 

@@ -8,7 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from courses.models import Course, CourseStatus, Module, Question
-from courses.packs.loading import PackInvalid, check_pack, export_course, files_dir, import_pack, load_pack, read_folder
+from courses.packs.exporting import export_course
+from courses.packs.importing import import_pack
+from courses.packs.reading import PackInvalid, read_folder
+from courses.packs.stored import files_dir
+from courses.packs.validating import check_pack, load_pack
 
 PACKS = Path(__file__).parent / "packs"
 SAMPLE = PACKS / "sample-course"

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from courses.packs.loading import check_question, pack_files
+from courses.packs.exporting import pack_files
+from courses.packs.validating import check_question
 from courses.questions import QUESTION_TYPES, PackRuleBroken, SingleChoice, question_type, register
 
 

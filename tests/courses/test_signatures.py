@@ -12,7 +12,8 @@ from sqlalchemy import select
 from courses.authoring import versioning
 from courses.learning import progress
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, Module, ModuleKind
-from courses.packs.loading import bundled_pack_folders, import_pack, load_pack
+from courses.packs.importing import bundled_pack_folders, import_pack
+from courses.packs.validating import load_pack
 from courses.signatures import register
 from lms.models import AuditEvent, PersonKind, Role, UserRole
 from tests.courses.builders import build_course, enrol, module_of

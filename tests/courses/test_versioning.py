@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from courses.authoring import versioning
 from courses.models import Course, CourseStatus, Enrolment, Question
-from courses.packs.loading import files_dir, import_pack, load_pack
+from courses.packs.importing import import_pack
+from courses.packs.stored import files_dir
+from courses.packs.validating import load_pack
 
 SAMPLE = Path(__file__).parent / "packs" / "sample-course"
 

@@ -25,7 +25,7 @@ from courses.models import (
     QuizAttempt,
 )
 from courses.office.enrolment import seed_demo_assignments, sync_assignments
-from courses.packs.loading import seed_bundled_packs
+from courses.packs.importing import seed_bundled_packs
 from courses.questions import question_type
 from lms import demo
 from lms.database import as_utc, utcnow
