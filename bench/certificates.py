@@ -98,7 +98,8 @@ def _inline_css(html: str) -> str:
 def _single_figures(app, runs: int, downloads: int) -> dict:
     from weasyprint import HTML
 
-    from courses.certificates import issuing
+    from courses.certificates import issuing, rendering
+    from courses.certificates.codes import new_code
     from courses.models import EnrolmentStatus
     from lms.database import utcnow
     from lms.extensions import db
@@ -119,8 +120,8 @@ def _single_figures(app, runs: int, downloads: int) -> dict:
 
     def new_facts(n: int):
         """What learner ``n``'s certificate says: a fresh name and code, so fresh text to lay out."""
-        return issuing.CertificateFacts(
-            code=issuing.new_code(),
+        return rendering.CertificateFacts(
+            code=new_code(),
             holder_name=users[n].full_name,
             score=95,
             locale="kk",
@@ -131,7 +132,7 @@ def _single_figures(app, runs: int, downloads: int) -> dict:
 
     def bare_page(n: int) -> str:
         """The page Adal would render for learner ``n``, CSS inlined, for WeasyPrint alone."""
-        return _inline_css(issuing.render_certificate_html(db.session, new_facts(n), course))
+        return _inline_css(rendering.render_certificate_html(db.session, new_facts(n), course))
 
     pages = [bare_page(n) for n in range(runs + 1)]
     hello = "<html><head><style>@page { size: A4 landscape }</style></head><body><p>Hello</p></body></html>"
@@ -140,7 +141,7 @@ def _single_figures(app, runs: int, downloads: int) -> dict:
     bare, first, issued, plain = [], [], [], []
     for n, page in enumerate(pages):
         bare.append(_median_ms(lambda page=page: HTML(string=page).write_pdf(font_config=font_configuration()), 1))
-        first.append(_median_ms(lambda n=n: issuing.render_certificate_pdf(db.session, new_facts(n), course), 1))
+        first.append(_median_ms(lambda n=n: rendering.render_certificate_pdf(db.session, new_facts(n), course), 1))
         issued.append(_median_ms(issue_one, 1))
         plain.append(_median_ms(lambda: HTML(string=hello).write_pdf(font_config=font_configuration()), 1))
     bare_ms, first_ms, issue_ms, hello_ms = (statistics.median(s) for s in (bare, first, issued, plain))
@@ -188,13 +189,14 @@ def _init_worker(workdir: str) -> None:
 
 def _render_batch(numbers: list[int]) -> tuple[int, int, float, float | None]:
     """Render one certificate per number; return pid, renders so far, RSS now, RSS after warm-up."""
-    from courses.certificates import issuing
+    from courses.certificates import rendering
+    from courses.certificates.codes import new_code
     from lms.database import utcnow
     from lms.extensions import db
 
     for n in numbers:
-        facts = issuing.CertificateFacts(
-            code=issuing.new_code(),
+        facts = rendering.CertificateFacts(
+            code=new_code(),
             holder_name=f"Әсем Ғалымжанқызы Қоңырбаева {n}",
             score=80 + n % 20,
             locale=("kk", "ru", "en")[n % 3],
@@ -202,7 +204,7 @@ def _render_batch(numbers: list[int]) -> tuple[int, int, float, float | None]:
             issued_at=utcnow(),
             expires_at=None,
         )
-        pdf = issuing.render_certificate_pdf(db.session, facts, _worker["course"])
+        pdf = rendering.render_certificate_pdf(db.session, facts, _worker["course"])
         assert pdf[:4] == b"%PDF"
         _worker["renders"] += 1
         if _worker["renders"] == WARMUP_RENDERS:

@@ -9,7 +9,9 @@ def init_app(app: Flask) -> None:
     from courses import audit_words, demo, models  # noqa: F401 (tables must be known to Alembic)
     from courses import cli as courses_cli
     from courses.authoring import views as authoring_views
+    from courses.certificates import exports as certificate_exports
     from courses.certificates import issuing as certificates
+    from courses.certificates import views as certificate_views
     from courses.learning import views as learner_views
     from courses.office import enrolment
     from courses.office import views as office_views
@@ -26,6 +28,8 @@ def init_app(app: Flask) -> None:
     office_views.init_app(app)
     signature_views.init_app(app)
     certificates.init_app(app)
+    certificate_exports.init_app(app)
+    certificate_views.init_app(app)
     app.register_blueprint(authoring_views.bp)
     add_nav_item(app, "authoring.index", _l("Courses (authoring)"), roles=(Role.AUTHOR,), section="office")
     courses_cli.init_app(app)

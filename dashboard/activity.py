@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign, CampaignStatus, CampaignStep
-from courses.signatures import register
+from courses.signatures import documents, register
 from dashboard.figures import DashboardFilters
 from lms.models import OutboxMessage, OutboxStatus
 
@@ -73,7 +73,7 @@ def running_campaigns(session: Session) -> list[CampaignRow]:
 
 @dataclass
 class DocumentSignatures:
-    document: register.Document
+    document: documents.Document
     counts: dict[str, int]
 
 
@@ -83,5 +83,5 @@ def signature_states(session: Session, filters: DashboardFilters) -> list[Docume
         DocumentSignatures(
             document, register.signature_counts(session, document.slug, document.key, filters.scope, filters.unit_id)
         )
-        for document in register.attested_documents(session)
+        for document in documents.attested_documents(session)
     ]

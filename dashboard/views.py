@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from courses.authoring.question_stats import quiz_question_stats
 from courses.models import Module, ModuleKind
 from courses.office.reports import STATE_LABELS
-from courses.signatures import register
+from courses.signatures import documents
 from dashboard import activity, charts, drilldown, figures, reports
 from dashboard.forms import DashboardFilterForm, ReportForm
 from lms.audit import trail
@@ -93,8 +93,8 @@ def index():
         scope_label=_scope_label(filters),
         campaigns=activity.running_campaigns(db.session) if filters.scope is None else None,
         signatures=activity.signature_states(db.session, filters),
-        signature_states=register.STATES,
-        signature_labels=register.STATE_LABELS,
+        signature_states=documents.STATES,
+        signature_labels=documents.STATE_LABELS,
         charts={
             "courses": charts.completion_by_course(dash.courses),
             "units": charts.completion_by_unit(dash.courses),

@@ -1,1 +1,2 @@
-"""Certificates: issued at completion (``issuing``), codes anyone can verify, attendance certificates, their pages."""
+"""Certificates: issued at completion (``issuing``), rendered (``rendering``), found and verified by their codes
+(``lookup``, ``codes``), zipped for the office (``exports``), of attendance (``attendance``), and their pages."""

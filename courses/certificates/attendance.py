@@ -11,13 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courses.certificates.issuing import (
-    CertificateFacts,
-    layout_setting,
-    render_certificate_pdf,
-    store_certificate,
-    unused_short_code,
-)
+from courses.certificates.issuing import store_certificate, unused_short_code
+from courses.certificates.rendering import CertificateFacts, layout_setting, render_certificate_pdf
 from courses.models import Certificate
 from lms.audit import trail
 from lms.database import localized

@@ -23,10 +23,10 @@ from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, Length
 
 from courses.authoring.versioning import course_titles
-from courses.certificates import issuing
+from courses.certificates import exports, issuing, lookup, rendering
 from courses.certificates.attendance import certificate_title
-from courses.certificates.codes import normalize_short_code
-from courses.models import Certificate, CertificateExport, ExportStatus
+from courses.certificates.codes import normalize_short_code, shown_code
+from courses.models import Certificate, CertificateError, CertificateExport, ExportStatus
 from lms.extensions import db, limiter
 from lms.i18n import current_locale
 from lms.models import OrgUnit, Role
@@ -89,8 +89,8 @@ def _pdf_response(pdf: bytes, code: str, sha256: str | None):
 @login_required
 def mine():
     """The signed-in person's certificates, each valid, expired or revoked."""
-    items = issuing.certificates_of_user(db.session, current_user.id)
-    return render_template("courses/cert_mine.html", items=items, status=issuing.certificate_status)
+    items = lookup.certificates_of_user(db.session, current_user.id)
+    return render_template("courses/cert_mine.html", items=items, status=lookup.certificate_status)
 
 
 @bp.route("/certificates/<int:cert_id>.pdf")
@@ -106,7 +106,7 @@ def download_mine(cert_id: int):
     ).first()
     if row is None or row.pdf is None:
         abort(404)
-    return _pdf_response(row.pdf, issuing.shown_code(row), row.pdf_sha256)
+    return _pdf_response(row.pdf, shown_code(row), row.pdf_sha256)
 
 
 # --- Public verification -----------------------------------------------------------------------
@@ -126,7 +126,7 @@ def verify_form():
 @limiter.shared_limit(_verify_limit, scope="certificate-verify")
 def verify(code: str):
     """Valid, expired or revoked, with name, course and dates; one answer for every unknown code."""
-    cert = issuing.find_by_code(db.session, code)
+    cert = lookup.find_by_code(db.session, code)
     if cert is None:
         response = render_template("courses/cert_verify.html", cert=None, asked=True)
         return response, 404, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -134,7 +134,7 @@ def verify(code: str):
         "courses/cert_verify.html",
         cert=cert,
         asked=True,
-        state=issuing.certificate_status(cert),
+        state=lookup.certificate_status(cert),
         course_title=certificate_title(cert, current_locale()),
     )
     return page, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -145,7 +145,7 @@ def verify(code: str):
 
 def _office_certificate(cert_id: int) -> Certificate:
     """A certificate the current officer may see (their units), else 404."""
-    query = issuing.in_scope(
+    query = lookup.in_scope(
         select(Certificate).join(Certificate.user).where(Certificate.id == cert_id), scope_paths(current_user)
     )
     cert = db.session.scalar(query)
@@ -171,9 +171,9 @@ def office_list():
     search = request.args.get("q", "").strip()
     course_slug = request.args.get("course", "")
     status = request.args.get("status", "")
-    query = issuing.office_query(scope_paths(current_user), search, course_slug, status)
+    query = lookup.office_query(scope_paths(current_user), search, course_slug, status)
     page = db.paginate(query, per_page=50, error_out=False)
-    layout_form = LayoutForm(layout=issuing.layout_setting(db.session))
+    layout_form = LayoutForm(layout=rendering.layout_setting(db.session))
     exports = db.session.scalars(
         select(CertificateExport)
         .where(CertificateExport.requested_by_id == current_user.id)
@@ -187,7 +187,7 @@ def office_list():
         course_slug=course_slug,
         status_filter=status,
         courses=list(course_titles(db.session, current_locale()).items()),
-        status=issuing.certificate_status,
+        status=lookup.certificate_status,
         layout_form=layout_form,
         export_form=_export_form(),
         exports=exports,
@@ -202,7 +202,7 @@ def office_detail(cert_id: int):
     return render_template(
         "courses/cert_office_detail.html",
         cert=cert,
-        state=issuing.certificate_status(cert),
+        state=lookup.certificate_status(cert),
         revoke_form=RevokeForm(),
         reissue_form=ReissueForm(holder_name=cert.user.full_name),
     )
@@ -213,7 +213,7 @@ def office_detail(cert_id: int):
 def office_download(cert_id: int):
     """Download any certificate of the officer's units, from storage."""
     cert = _office_certificate(cert_id)
-    return _pdf_response(issuing.certificate_pdf(db.session, cert), issuing.shown_code(cert), cert.pdf_sha256)
+    return _pdf_response(issuing.certificate_pdf(db.session, cert), shown_code(cert), cert.pdf_sha256)
 
 
 @bp.route("/office/certificates/<int:cert_id>/revoke", methods=["POST"])
@@ -225,7 +225,7 @@ def office_revoke(cert_id: int):
     if form.validate_on_submit():
         try:
             issuing.revoke_certificate(db.session, cert, form.reason.data)
-        except issuing.CertificateError as error:
+        except CertificateError as error:
             flash(str(error), "danger")
         else:
             db.session.commit()
@@ -244,7 +244,7 @@ def office_reissue(cert_id: int):
     if form.validate_on_submit():
         try:
             issuing.reissue_certificate(db.session, cert, form.holder_name.data)
-        except issuing.CertificateError as error:
+        except CertificateError as error:
             flash(str(error), "danger")
         else:
             db.session.commit()
@@ -259,7 +259,7 @@ def office_layout():
     """Choose the layout of certificates issued from now on."""
     form = LayoutForm()
     if form.validate_on_submit():
-        issuing.save_layout_setting(db.session, form.layout.data)
+        rendering.save_layout_setting(db.session, form.layout.data)
         db.session.commit()
         flash(_("Saved."), "success")
     return redirect(url_for("certificates.office_list"))
@@ -276,7 +276,7 @@ def office_export():
     unit = None
     if form.unit_id.data:
         unit = db.get_or_404(OrgUnit, form.unit_id.data)
-    export = issuing.request_export(db.session, current_user, form.course_slug.data, unit)
+    export = exports.request_export(db.session, current_user, form.course_slug.data, unit)
     db.session.commit()
     return redirect(url_for("certificates.office_export_status", export_id=export.id))
 
@@ -301,7 +301,7 @@ def office_export_status(export_id: int):
 def office_export_download(export_id: int):
     """Stream the finished zip from storage."""
     export = _own_export(export_id)
-    path = issuing.export_path(export)
+    path = exports.export_path(export)
     if export.status != ExportStatus.DONE or not path.is_file():
         abort(404)
     name = f"certificates-{export.id}.zip"

@@ -1,1 +1,1 @@
-"""The code of ethics' signatures: the register of who signed which version (``register``) and its pages."""
+"""The code of ethics' signatures: which documents and signatures count (``documents``), the register, its pages."""

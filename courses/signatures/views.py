@@ -9,6 +9,7 @@ from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length
 
 from courses.office import reports
+from courses.signatures import documents as signature_documents
 from courses.signatures import register as signature_register
 from lms.audit import trail
 from lms.exports import export_response
@@ -42,7 +43,7 @@ class SignatureFilterForm(FlaskForm):
         _l("Signature"),
         choices=[
             SelectChoice("", _l("Anyone")),
-            *(SelectChoice(s, signature_register.STATE_LABELS[s]) for s in signature_register.STATES),
+            *(SelectChoice(s, signature_documents.STATE_LABELS[s]) for s in signature_documents.STATES),
         ],
     )
 
@@ -50,7 +51,7 @@ class SignatureFilterForm(FlaskForm):
 def _filters():
     """The form, the chosen document (``None`` when no course holds one) and the filters, scoped."""
     locale = current_locale()
-    documents = signature_register.attested_documents(db.session)
+    documents = signature_documents.attested_documents(db.session)
     form = SignatureFilterForm(request.args)
     form.doc.choices = [SelectChoice(d.ref, d.label(locale)) for d in documents]
     form.unit.choices = [
@@ -58,7 +59,7 @@ def _filters():
         *unit_choices(units_for(db.session, current_user)),
     ]
     form.validate()
-    document = signature_register.find_document(documents, form.doc.data)
+    document = signature_documents.find_document(documents, form.doc.data)
     unit = form.unit.data or ""
     filters = signature_register.SignatureFilters(
         state=form.state.data or None,
@@ -93,8 +94,8 @@ def register():
         counts=counts,
         page=page,
         args=args,
-        states=signature_register.STATES,
-        state_labels=signature_register.STATE_LABELS,
+        states=signature_documents.STATES,
+        state_labels=signature_documents.STATE_LABELS,
         language_names=LANGUAGE_NAMES,
     )
 

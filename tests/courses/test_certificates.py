@@ -14,7 +14,8 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
-from courses.certificates import issuing
+from courses.certificates import exports, issuing, lookup, rendering
+from courses.certificates.codes import new_code
 from courses.models import Certificate, CertificateExport, Enrolment, EnrolmentStatus, ExportStatus
 from lms.database import utcnow
 from lms.models import AuditEvent, Role, UserRole
@@ -82,14 +83,14 @@ def test_completion_issues_a_one_page_pdf_with_name_code_and_kazakh_letters(db, 
     assert cert.holder_name == KAZAKH_NAME
     assert cert.locale == "kk"
     assert cert.score == 92
-    assert issuing.certificate_status(cert) == "valid"
+    assert lookup.certificate_status(cert) == "valid"
     assert cert.expires_at is not None
     events = db.session.scalars(select(AuditEvent.action)).all()
     assert events == ["certificate.issue"]
 
 
 def test_bilingual_layout_prints_kazakh_and_russian(db, course, learner):
-    issuing.save_layout_setting(db.session, "kk-ru")
+    rendering.save_layout_setting(db.session, "kk-ru")
     cert = complete(db, enrol(db.session, learner, course))
     text = pdf_text(issuing.certificate_pdf(db.session, cert))
     assert cert.layout == "kk-ru"
@@ -118,14 +119,14 @@ def test_concurrent_completions_give_exactly_one_certificate(app, db, course, le
     enrolment_id = enrolment.id
     rendered = threading.Barrier(2)
     codes, errors = [], []
-    real_render = issuing.render_pdf
+    real_render = rendering.render_pdf
 
     def render_then_wait(html):
         pdf = real_render(html)
         rendered.wait(timeout=30)
         return pdf
 
-    monkeypatch.setattr(issuing, "render_pdf", render_then_wait)
+    monkeypatch.setattr(rendering, "render_pdf", render_then_wait)
 
     def complete_in_own_connection():
         from lms.extensions import db as _db
@@ -208,7 +209,7 @@ def test_verification_says_valid_with_name_course_and_dates_only(client, db, cou
 def test_verification_says_expired_when_the_validity_ran_out(client, db, course, learner):
     long_ago = utcnow() - timedelta(days=400)
     cert = complete(db, enrol(db.session, learner, course), when=long_ago)
-    assert issuing.certificate_status(cert) == "expired"
+    assert lookup.certificate_status(cert) == "expired"
     assert _verify_state(client, cert.code)[:2] == (200, "expired")
 
 
@@ -263,7 +264,7 @@ def test_learner_downloads_own_certificate_from_storage_and_not_anothers(
     def no_render(*_args, **_kwargs):
         raise AssertionError("a GET must not render")
 
-    monkeypatch.setattr(issuing, "render_pdf", no_render)
+    monkeypatch.setattr(rendering, "render_pdf", no_render)
     response = client.get(f"/certificates/{mine.id}.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -321,7 +322,7 @@ def test_office_list_is_a_bounded_number_of_queries(client, auth, make, db, cour
             enrolment = enrol(db.session, person, course)
             db.session.add(
                 Certificate(
-                    code=issuing.new_code(),
+                    code=new_code(),
                     enrolment_id=enrolment.id,
                     user_id=person.id,
                     course_id=course.id,
@@ -355,7 +356,7 @@ def test_zip_holds_one_pdf_per_completion(app, client, auth, make, db, course):
     assert export.status == ExportStatus.QUEUED
     assert 'data-status="queued"' in client.get(response.headers["Location"]).get_data(as_text=True)
 
-    issuing.run_certificate_exports()  # what the scheduler's job does
+    exports.run_certificate_exports()  # what the scheduler's job does
 
     db.session.expire_all()
     export = db.session.get(CertificateExport, export.id)
@@ -378,7 +379,7 @@ def test_an_export_abandoned_by_a_stopped_scheduler_is_built_again(db, course, l
     fresh = CertificateExport(course_slug=course.slug, status=ExportStatus.RUNNING)
     db.session.add_all([stale, fresh])
     db.session.commit()
-    issuing.run_certificate_exports()
+    exports.run_certificate_exports()
     db.session.expire_all()
     assert (stale.status, stale.done) == (ExportStatus.DONE, 1)
     assert fresh.status == ExportStatus.RUNNING  # may still be running in another scheduler
@@ -452,5 +453,5 @@ def test_an_export_that_waited_in_the_queue_is_not_taken_twice(db, course, learn
     waited.created_at = utcnow() - timedelta(hours=3)
     db.session.add(waited)
     db.session.commit()
-    assert issuing.claim_export(db.session).id == waited.id
-    assert issuing.claim_export(db.session) is None  # a second scheduler finds nothing to take
+    assert exports.claim_export(db.session).id == waited.id
+    assert exports.claim_export(db.session) is None  # a second scheduler finds nothing to take

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 import pytest
 
 from courses.authoring import versioning
-from courses.authoring.question_stats import (
+from courses.authoring.item_analysis import (
     MIN_ATTEMPTS_PER_LANGUAGE,
     AttemptRecord,
     compute_stats,
-    quiz_question_stats,
     translation_flags,
 )
+from courses.authoring.question_stats import quiz_question_stats
 from courses.models import QuizAttempt
 from lms.database import utcnow
 from lms.models import Role

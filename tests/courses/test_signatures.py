@@ -14,7 +14,7 @@ from courses.learning import progress
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, Module, ModuleKind
 from courses.packs.importing import bundled_pack_folders, import_pack
 from courses.packs.validating import load_pack
-from courses.signatures import register
+from courses.signatures import documents, register
 from lms.models import AuditEvent, PersonKind, Role, UserRole
 from tests.courses.builders import build_course, enrol, module_of
 
@@ -110,7 +110,7 @@ def _rows(db, **filters):
 
 
 def test_documents_and_their_current_version(db, campus):
-    (document,) = register.attested_documents(db.session)
+    (document,) = documents.attested_documents(db.session)
     assert (document.ref, document.version) == ("ethics:code", NEW)  # the newest published version's
     assert document.label("ru") == "Кодекс этики — Кодекс"
 
@@ -360,7 +360,7 @@ def test_the_bundled_code_of_ethics_through_a_new_version(db, make):
     first = import_pack(db.session, load_pack(folder), publish=True)
     person = make.user(kind=PersonKind.STAFF)
     enrolment = enrol(db.session, person, first)
-    (document,) = register.attested_documents(db.session)
+    (document,) = documents.attested_documents(db.session)
     assert (document.slug, document.key, document.version) == ("code-of-ethics", "code-acceptance", "2026-1")
     _sign(db, enrolment, module_of(first, "code-acceptance"), NOW)
     assert register.signature_counts(db.session, "code-of-ethics", "code-acceptance", None)["current"] == 1

@@ -27,7 +27,7 @@ from courses.models import (
 from courses.office.enrolment import seed_demo_assignments, sync_assignments
 from courses.packs.importing import seed_bundled_packs
 from courses.questions import question_type
-from lms import demo
+from lms import demo, demo_names
 from lms.database import as_utc, utcnow
 from lms.extensions import db as _db
 from lms.models import OrgUnit, Role, User
@@ -64,7 +64,7 @@ def _gender_of_name(full_name: str) -> set[str]:
     """The genders the parts of a "Surname First Patronymic" name point to (one when consistent)."""
     surname, first, *rest = full_name.split()
     genders = set()
-    genders.add("m" if first in demo.MALE_FIRST_NAMES else "f" if first in demo.FEMALE_FIRST_NAMES else "?")
+    genders.add("m" if first in demo_names.MALE_FIRST_NAMES else "f" if first in demo_names.FEMALE_FIRST_NAMES else "?")
     if rest:
         (patronymic,) = rest
         genders.add(
@@ -103,9 +103,9 @@ def test_people_speak_the_language_of_their_name_and_title(session):
             assert person.locale == "kk", person.full_name
         if len(parts) == 2:  # no patronymic: the English names
             assert person.locale == "en", person.full_name
-    titles = demo.ACADEMIC_POSITIONS + demo.ADMINISTRATIVE_POSITIONS + [demo.DEAN]
+    titles = demo_names.ACADEMIC_POSITIONS + demo_names.ADMINISTRATIVE_POSITIONS + [demo_names.DEAN]
     staff = [p for p in people if p.email.startswith(("staff", "head."))]
-    assert all(any(p.position == demo.position_in(t, p.locale) for t in titles) for p in staff)
+    assert all(any(p.position == demo_names.position_in(t, p.locale) for t in titles) for p in staff)
     assert {p.locale for p in staff} == {"kk", "ru", "en"}
 
 
