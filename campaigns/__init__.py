@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
         public_views,
         views,
     )
-    from lms.demo import add_demo_seeder
+    from lms.demo.university import add_demo_seeder
     from lms.navigation import add_nav_item
     from lms.permissions import OFFICE_ROLES
 

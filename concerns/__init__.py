@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
         models,  # noqa: F401 (tables must be known to Alembic)
         views,
     )
-    from lms.demo import add_demo_seeder
+    from lms.demo.university import add_demo_seeder
     from lms.models import Role
     from lms.navigation import add_nav_item
 

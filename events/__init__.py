@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the event pages, the e-mail job, the menu entries and the audit sentences."""
-    from events import audit_words, demo, jobs, models, office_views, views  # noqa: F401 (models: tables for Alembic)
-    from lms.demo import add_demo_seeder
+    from events import audit_words, demo, jobs, models, views  # noqa: F401 (models: tables for Alembic)
+    from events.office import views as office_views
+    from lms.demo.university import add_demo_seeder
     from lms.navigation import add_nav_item
     from lms.permissions import OFFICE_ROLES
 

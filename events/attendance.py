@@ -8,18 +8,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courses.learning import seminars
-from events import checkin, checkin_views, document_views, feedback_views
+from events.checkin import door
+from events.checkin import views as checkin_views
+from events.feedback import views as feedback_views
 from events.models import Event, EventStatus, SessionStatus
+from events.office import downloads
 from lms.audit.trail import add_sentence
 from lms.database import localized
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(checkin_views.bp)
-    app.register_blueprint(document_views.bp)
+    app.register_blueprint(downloads.bp)
     app.register_blueprint(feedback_views.bp)
     seminars.register_event_directory(
-        app, seminars.EventDirectory(choices=event_choices, describe=describe_event, attended_at=checkin.attended_at)
+        app, seminars.EventDirectory(choices=event_choices, describe=describe_event, attended_at=door.attended_at)
     )
     for action, template in (
         ("event.check_in", _l("%(actor)s checked in %(name)s at the door")),

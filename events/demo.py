@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from events.editing import publish
 from events.models import Event, EventKind, EventSession
+from events.office.editing import publish
 from events.tickets import new_ics_uid
 from lms.database import utcnow
 

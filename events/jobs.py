@@ -94,7 +94,7 @@ def send_reminders(session: Session, now: datetime) -> int:
 def send_thanks(session: Session, now: datetime) -> int:
     """An hour after a session, thank the people who came (asking for feedback); the others are no-shows.
 
-    A check-in that arrives even later still turns a no-show into attended (``events.checkin``).
+    A check-in that arrives even later still turns a no-show into attended (``events.checkin.door``).
     """
     sent = 0
     candidates = session.scalars(

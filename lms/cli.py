@@ -25,14 +25,14 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def demo_command(if_empty: bool) -> None:
     """Seed the demo university and print who can sign in."""
-    from lms import demo
+    from lms.demo import university
 
-    if if_empty and not demo.database_is_empty(db.session):
+    if if_empty and not university.database_is_empty(db.session):
         click.echo("The database already has people; demo not seeded again.")
     else:
-        demo.seed(db.session)
+        university.seed(db.session)
         db.session.commit()
-    click.echo(demo.logins_text())
+    click.echo(university.logins_text())
 
 
 @click.command("scheduler")

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the public pages, the office's editing pages, the visitors' landing page and document links."""
-    from lms.demo import add_demo_seeder
+    from lms.demo.university import add_demo_seeder
     from lms.navigation import add_nav_item, set_document_linker, set_visitors_page
     from lms.permissions import OFFICE_ROLES
     from public_page import audit_words, demo, models, office_views, views  # noqa: F401 (models: tables for Alembic)

@@ -7,7 +7,7 @@ from courses.packs.answer_hints import longest_answer_problems
 from courses.packs.importing import bundled_pack_folders, seed_bundled_packs
 from courses.packs.reading import PackInvalid
 from courses.packs.validating import load_pack
-from lms import demo
+from lms.demo import university
 
 FOLDERS = bundled_pack_folders()
 
@@ -35,7 +35,7 @@ def test_bundled_pack_imports_with_the_strict_cli(runner, folder):
 
 
 def test_the_demo_imports_and_publishes_every_bundled_pack(db):
-    assert seed_bundled_packs in demo._seeders  # registered by courses.init_app
+    assert seed_bundled_packs in university._seeders  # registered by courses.init_app
     courses = seed_bundled_packs(db.session)
     db.session.commit()
     assert sorted(c.slug for c in courses) == sorted(f.name for f in FOLDERS)

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from courses.models import Certificate
-from events import checkin
+from events.checkin import door
 from lms.database import utcnow
 from lms.models import Role
 from tests.events.door import ticket
@@ -18,7 +18,7 @@ def test_the_first_check_in_issues_one_verifiable_certificate_of_attendance(db, 
     registration = ticket(db.session, session, learner)
 
     for _ in range(2):
-        checkin.check_in_ticket(db.session, session, registration.ticket_code, officer, utcnow())
+        door.check_in_ticket(db.session, session, registration.ticket_code, officer, utcnow())
         db.session.commit()
 
     cert = db.session.scalars(select(Certificate).where(Certificate.user_id == learner.id)).one()
@@ -40,7 +40,7 @@ def test_no_certificate_without_the_events_text_nor_for_a_walk_in(db, make):
     with_text = make_event(db.session, certificate_text={"en": "Thank you."})
     officer = make.user(roles=(Role.OFFICER,))
     registration = ticket(db.session, plain.sessions[0], make.user())
-    checkin.check_in_ticket(db.session, plain.sessions[0], registration.ticket_code, officer, utcnow())
-    checkin.add_walk_in(db.session, with_text.sessions[0], "Guest Speaker", officer, utcnow())
+    door.check_in_ticket(db.session, plain.sessions[0], registration.ticket_code, officer, utcnow())
+    door.add_walk_in(db.session, with_text.sessions[0], "Guest Speaker", officer, utcnow())
     db.session.commit()
     assert db.session.scalar(select(func.count(Certificate.id))) == 0

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from events import checkin
+from events.checkin import door as checkin_door
 from events.models import Registration, RegistrationStatus
 from lms.database import as_utc, utcnow
 from lms.models import AuditEvent, Role
@@ -137,13 +137,13 @@ def test_a_scan_time_is_never_in_the_future_nor_before_the_sessions_day(app, db,
     event = make_event(db.session, starts_in=timedelta(days=2))
     session = event.sessions[0]
     now = utcnow()
-    assert checkin.door_time(session, now + timedelta(hours=5), None, now) == now
-    day_start = checkin.door_time(session, now - timedelta(days=30), None, now + timedelta(days=3))
-    assert day_start == checkin.session_day_start(session)
-    assert day_start.astimezone(checkin.ZoneInfo("Asia/Almaty")).hour == 0
-    assert checkin.door_time(session, None, None, now) == now
-    assert checkin.utc_from_client("2026-12-01T10:00:00") is None  # no zone: not believed
-    assert checkin.utc_from_client("yesterday") is None
+    assert checkin_door.door_time(session, now + timedelta(hours=5), None, now) == now
+    day_start = checkin_door.door_time(session, now - timedelta(days=30), None, now + timedelta(days=3))
+    assert day_start == checkin_door.session_day_start(session)
+    assert day_start.astimezone(checkin_door.ZoneInfo("Asia/Almaty")).hour == 0
+    assert checkin_door.door_time(session, None, None, now) == now
+    assert checkin_door.utc_from_client("2026-12-01T10:00:00") is None  # no zone: not believed
+    assert checkin_door.utc_from_client("yesterday") is None
 
 
 def test_walk_ins_are_added_by_name_once(db, door):

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 
-from events import checkin
+from events.checkin import door
 from events.models import RegistrationStatus
 from lms.database import utcnow
 from lms.models import Role
@@ -24,7 +24,7 @@ def session_with_people(db, make):
     came = ticket(db.session, session, make.user(full_name="Әлия Келді", unit=unit))
     ticket(db.session, session, make.user(full_name="Boris Waiting"), status=RegistrationStatus.WAITING)
     ticket(db.session, session, make.user(full_name="=HYPERLINK(evil)"))
-    checkin.check_in_ticket(db.session, session, came.ticket_code, officer, utcnow())
+    door.check_in_ticket(db.session, session, came.ticket_code, officer, utcnow())
     db.session.commit()
     return session, officer
 

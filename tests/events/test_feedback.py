@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from events import checkin, feedback
+from events.checkin import door
+from events.feedback import ratings
 from events.models import Feedback
 from lms.database import utcnow
 from lms.models import Role
@@ -19,7 +20,7 @@ def officer(make):
 
 
 def _attended(db, session, person, officer):
-    checkin.check_in_ticket(db.session, session, ticket(db.session, session, person).ticket_code, officer, utcnow())
+    door.check_in_ticket(db.session, session, ticket(db.session, session, person).ticket_code, officer, utcnow())
     db.session.commit()
 
 
@@ -55,7 +56,7 @@ def test_anonymous_feedback_keeps_no_name(db, make, client, auth, officer):
     person = make.user(full_name="Secret Rater")
     _attended(db, session, person, officer)
 
-    feedback.give_feedback(db.session, session, person.id, 4, "Too long")
+    ratings.give_feedback(db.session, session, person.id, 4, "Too long")
     db.session.commit()
 
     row = db.session.scalars(select(Feedback)).one()
@@ -73,8 +74,8 @@ def test_only_people_who_came_may_give_feedback_after_the_start(db, make, client
     _attended(db, later.sessions[0], person, officer)
     ticket(db.session, past.sessions[0], person)  # registered but never checked in
 
-    with pytest.raises(feedback.FeedbackRefused):
-        feedback.give_feedback(db.session, later.sessions[0], person.id, 5, "")
+    with pytest.raises(ratings.FeedbackRefused):
+        ratings.give_feedback(db.session, later.sessions[0], person.id, 5, "")
     auth.login(person)
     refused = client.post(f"/events/sessions/{past.sessions[0].id}/feedback", data={"rating": "5"})
     assert 'id="feedback-refused"' in refused.get_data(as_text=True)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from courses.learning.progress import mark_lesson_read
 from courses.models import CourseStatus, EnrolmentStatus, Module
-from events import checkin
+from events.checkin import door
 from lms.database import utcnow
 from lms.models import Role
 from tests.courses.builders import build_course, enrol
@@ -27,7 +27,7 @@ def test_the_course_completes_only_when_the_person_attended(app, db, make):
     assert enrolment.status == EnrolmentStatus.IN_PROGRESS  # registered is not attended
 
     other_event = make_event(db.session)
-    checkin.check_in_ticket(
+    door.check_in_ticket(
         db.session,
         other_event.sessions[0],
         ticket(db.session, other_event.sessions[0], learner).ticket_code,
@@ -37,7 +37,7 @@ def test_the_course_completes_only_when_the_person_attended(app, db, make):
     db.session.commit()
     assert enrolment.status == EnrolmentStatus.IN_PROGRESS  # another event's attendance does not count
 
-    checkin.check_in_ticket(db.session, session, registration.ticket_code, officer, utcnow())
+    door.check_in_ticket(db.session, session, registration.ticket_code, officer, utcnow())
     db.session.commit()
     db.session.expire_all()
     assert enrolment.status == EnrolmentStatus.COMPLETED
@@ -49,7 +49,7 @@ def test_a_person_who_attended_before_the_course_was_given_completes_it_on_openi
     event = make_event(db.session, starts_in=timedelta(hours=-2))
     session = event.sessions[0]
     learner, officer = make.user(), make.user(roles=(Role.OFFICER,))
-    checkin.check_in_ticket(db.session, session, ticket(db.session, session, learner).ticket_code, officer, utcnow())
+    door.check_in_ticket(db.session, session, ticket(db.session, session, learner).ticket_code, officer, utcnow())
     db.session.commit()
     course = seminar_course(db.session, event)
     enrolment = enrol(db.session, learner, course)
@@ -104,7 +104,7 @@ def test_a_recertification_does_not_count_last_cycles_attendance(db, make, clien
     event = make_event(db.session, starts_in=timedelta(days=-300))
     session = event.sessions[0]
     learner, officer = make.user(), make.user(roles=(Role.OFFICER,))
-    checkin.check_in_ticket(
+    door.check_in_ticket(
         db.session, session, ticket(db.session, session, learner).ticket_code, officer, utcnow() - timedelta(days=300)
     )
     db.session.commit()

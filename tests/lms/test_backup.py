@@ -24,8 +24,9 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, select, text
 
-from lms import create_app, demo
+from lms import create_app
 from lms.backup import cli, databases, jobs, snapshot
+from lms.demo import university
 from lms.extensions import db
 from lms.scheduler import registered_jobs, run_job
 from tests.databases import own_database
@@ -144,7 +145,7 @@ def rewritten(source: Path, target: Path, manifest_changes=(), files=()) -> Path
 
 
 def test_backup_wipe_restore_gives_back_every_row_and_every_file(site, tmp_path):
-    demo.seed(db.session)
+    university.seed(db.session)
     db.session.commit()
     store_files(site, STORED)
     before = everything(site)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from courses import demo as courses_demo
+from courses.demo import history as courses_demo
 from courses.learning import grading, progress
 from courses.learning.quiz import quiz_settings
 from courses.models import (
@@ -27,8 +27,8 @@ from courses.models import (
 from courses.office.enrolment import seed_demo_assignments, sync_assignments
 from courses.packs.importing import seed_bundled_packs
 from courses.questions import question_type
-from lms import demo, demo_names
 from lms.database import as_utc, utcnow
+from lms.demo import names, university
 from lms.extensions import db as _db
 from lms.models import OrgUnit, Role, User
 from lms.office_settings import office_contacts
@@ -46,8 +46,8 @@ def session(app):
     """The whole demo, seeded once on an empty database and committed; emptied after the module."""
     ctx = app.app_context()
     ctx.push()
-    assert demo.database_is_empty(_db.session)
-    demo.seed(_db.session)
+    assert university.database_is_empty(_db.session)
+    university.seed(_db.session)
     _db.session.commit()
     yield _db.session
     _db.session.rollback()
@@ -64,7 +64,7 @@ def _gender_of_name(full_name: str) -> set[str]:
     """The genders the parts of a "Surname First Patronymic" name point to (one when consistent)."""
     surname, first, *rest = full_name.split()
     genders = set()
-    genders.add("m" if first in demo_names.MALE_FIRST_NAMES else "f" if first in demo_names.FEMALE_FIRST_NAMES else "?")
+    genders.add("m" if first in names.MALE_FIRST_NAMES else "f" if first in names.FEMALE_FIRST_NAMES else "?")
     if rest:
         (patronymic,) = rest
         genders.add(
@@ -83,7 +83,7 @@ def test_the_demo_seeds_an_empty_database_with_a_few_hundred_people(session):
     assert kinds["student"] >= 300 and kinds["staff"] >= 80
     emails = {p.email for p in people}
     assert {"student01@demo.metu.kz", "staff01@demo.metu.kz", "officer@demo.metu.kz"} <= emails
-    order = demo._seeders
+    order = university._seeders
     assert order.index(seed_bundled_packs) < order.index(seed_demo_assignments)
     assert order.index(seed_demo_assignments) < order.index(courses_demo.seed_demo_progress)
 
@@ -103,9 +103,9 @@ def test_people_speak_the_language_of_their_name_and_title(session):
             assert person.locale == "kk", person.full_name
         if len(parts) == 2:  # no patronymic: the English names
             assert person.locale == "en", person.full_name
-    titles = demo_names.ACADEMIC_POSITIONS + demo_names.ADMINISTRATIVE_POSITIONS + [demo_names.DEAN]
+    titles = names.ACADEMIC_POSITIONS + names.ADMINISTRATIVE_POSITIONS + [names.DEAN]
     staff = [p for p in people if p.email.startswith(("staff", "head."))]
-    assert all(any(p.position == demo_names.position_in(t, p.locale) for t in titles) for p in staff)
+    assert all(any(p.position == names.position_in(t, p.locale) for t in titles) for p in staff)
     assert {p.locale for p in staff} == {"kk", "ru", "en"}
 
 
@@ -124,14 +124,14 @@ def test_each_faculty_has_a_unit_head_who_sees_only_it(app, session):
         assert [(r.role, r.scope_unit_id) for r in head.roles] == [(Role.OFFICER, faculty.id)]
         assert scope_paths(head) == [faculty.path]
         assert head.org_unit_id == faculty.id
-        client.post("/login", data={"email": head.email, "password": demo.HEAD_PASSWORD})
+        client.post("/login", data={"email": head.email, "password": university.HEAD_PASSWORD})
         assert client.get("/office/courses/").status_code == 200  # an office page: signed in, as an officer
         client.post("/logout")
 
 
 def test_logins_text_prints_a_unit_head_with_the_password(session):
-    text = demo.logins_text()
-    assert re.search(rf"unit head +head\.fit@demo\.metu\.kz +password: {demo.HEAD_PASSWORD}", text)
+    text = university.logins_text()
+    assert re.search(rf"unit head +head\.fit@demo\.metu\.kz +password: {university.HEAD_PASSWORD}", text)
     assert "officer@demo.metu.kz" in text and "student01@demo.metu.kz" in text and "staff01@demo.metu.kz" in text
 
 

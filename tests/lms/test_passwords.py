@@ -10,7 +10,8 @@ from flask import template_rendered
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from lms import accounts, demo
+from lms import accounts
+from lms.demo import university
 from lms.models import AuditEvent, OutboxMessage
 from lms.passwords import MIN_LENGTH, password_problems
 
@@ -59,7 +60,10 @@ def test_messages_are_translatable():
 
 def test_demo_passwords_meet_the_policy(app):
     """They are printed for newcomers and name the role, but are neither short nor common."""
-    passwords = [a.password for a in demo.OFFICE_ACCOUNTS] + [demo.HEAD_PASSWORD, demo.LEARNER_PASSWORD]
+    passwords = [a.password for a in university.OFFICE_ACCOUNTS] + [
+        university.HEAD_PASSWORD,
+        university.LEARNER_PASSWORD,
+    ]
     with app.test_request_context():
         for password in passwords:
             assert password_problems(password) == [], password

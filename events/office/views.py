@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from courses.audience.rules import count_audience, describe_rule
-from events import editing
 from events.forms import (
     EVENT_STATUS_LABELS,
     KIND_LABELS,
@@ -23,6 +22,7 @@ from events.forms import (
     SessionForm,
 )
 from events.models import HOLDS_PLACE, Event, EventSession, EventStatus, Registration
+from events.office import editing
 from lms.audit import trail
 from lms.extensions import db
 from lms.i18n import current_locale

@@ -1,8 +1,8 @@
 """A demo learner's steps through a course, taken as the course player takes them, before any row is written.
 
-Apart from the seeding (``courses.demo``) because this is the simulation: when each person finishes
+Apart from the seeding (``courses.demo.history``) because this is the simulation: when each person finishes
 or stalls, and each lesson read, quiz attempt and signature on the way, computed with the player's
-own functions (draws, grading, document hashes). ``courses.demo_rows`` then writes the stories.
+own functions (draws, grading, document hashes). ``courses.demo.rows`` then writes the stories.
 """
 
 from __future__ import annotations

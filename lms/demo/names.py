@@ -8,7 +8,7 @@ ending (-ов/-ова), the patronymic (-ұлы/-қызы, -ович/-овна) 
 a Kazakh patronymic use the Kazakh interface; Kazakhs with a Russian-style patronymic mostly the
 Russian one; job titles are in the person's interface language.
 
-Apart from the seeding (``lms.demo``) because these are tables of names and the rules that make one
+Apart from the seeding (``lms.demo.university``) because these are tables of names and the rules that make one
 person's name agree with itself; the demo's test reads them to check every name it finds.
 """
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from events import checkin
+from events.checkin import door
 from events.models import EventSession, Registration, RegistrationStatus
 from lms.database import utcnow
 from lms.extensions import db, limiter
@@ -73,22 +73,22 @@ def record(session_id: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or data.get("kind") not in ("code", "walk_in"):
         abort(400)
-    at = checkin.door_time(
+    at = door.door_time(
         event_session,
-        checkin.utc_from_client(data.get("scanned_at")),
-        checkin.utc_from_client(data.get("sent_at")),
+        door.utc_from_client(data.get("scanned_at")),
+        door.utc_from_client(data.get("sent_at")),
         utcnow(),
     )
     if data["kind"] == "code":
         code = data.get("code")
         if not isinstance(code, str) or not 0 < len(code) <= 40:
             abort(400)
-        result = checkin.check_in_ticket(db.session, event_session, code, current_user, at)
+        result = door.check_in_ticket(db.session, event_session, code, current_user, at)
     else:
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
             abort(400)
-        result = checkin.add_walk_in(db.session, event_session, name, current_user, at)
+        result = door.add_walk_in(db.session, event_session, name, current_user, at)
     db.session.commit()
     registration = result.registration
     return jsonify(

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from events import feedback
+from events.feedback import ratings
 from events.models import EventSession
 from lms.database import utcnow
 from lms.extensions import db, limiter
@@ -21,7 +21,7 @@ bp = Blueprint("event_feedback", __name__)
 class FeedbackForm(FlaskForm):
     rating = RadioField(
         _l("How useful was the session? (1: not at all, 5: very)"),
-        choices=[SelectChoice(n, str(n)) for n in feedback.RATINGS],
+        choices=[SelectChoice(n, str(n)) for n in ratings.RATINGS],
         coerce=int,
         validators=[DataRequired()],
     )
@@ -35,13 +35,13 @@ class FeedbackForm(FlaskForm):
 def give(session_id: int):
     """The attendee's form: a rating and a comment, once; anonymous when the event says so."""
     event_session = db.get_or_404(EventSession, session_id)
-    registration = feedback.attended_registration(db.session, event_session, current_user.id)
-    refusal = feedback.refusal(event_session, registration, utcnow())
+    registration = ratings.attended_registration(db.session, event_session, current_user.id)
+    refusal = ratings.refusal(event_session, registration, utcnow())
     form = FeedbackForm()
     if refusal is None and form.validate_on_submit():
         try:
-            feedback.give_feedback(db.session, event_session, current_user.id, form.rating.data, form.comment.data)
-        except feedback.FeedbackRefused as refused:
+            ratings.give_feedback(db.session, event_session, current_user.id, form.rating.data, form.comment.data)
+        except ratings.FeedbackRefused as refused:
             db.session.rollback()
             flash(str(refused), "info")
         else:
@@ -63,5 +63,5 @@ def summary(session_id: int):
         "events/feedback_summary.html",
         event_session=event_session,
         event=event_session.event,
-        summary=feedback.summarize(db.session, event_session),
+        summary=ratings.summarize(db.session, event_session),
     )

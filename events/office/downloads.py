@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from flask_babel import gettext as _
 
-from events import attendance_sheet
 from events.models import EventSession
+from events.office import sheets
 from lms.audit import trail
 from lms.database import localized
 from lms.exports import export_response
@@ -31,8 +31,8 @@ def registrations(session_id: int, fmt: str):
         fmt,
         f"registrations-{event_session.id}",
         title,
-        attendance_sheet.export_header(),
-        attendance_sheet.export_records(db.session, event_session, locale),
+        sheets.export_header(),
+        sheets.export_records(db.session, event_session, locale),
     )
 
 
@@ -42,7 +42,7 @@ def registrations(session_id: int, fmt: str):
 def sign_in_sheet(session_id: int):
     """The sheet to print for a door without a phone."""
     event_session = db.get_or_404(EventSession, session_id)
-    pdf = attendance_sheet.sign_in_sheet_pdf(db.session, event_session, current_locale())
+    pdf = sheets.sign_in_sheet_pdf(db.session, event_session, current_locale())
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -1,7 +1,7 @@
 """The demo university: four faculties, about 420 people, one of each office role, a head per faculty.
 
 Names are written as Kazakhstan's lists and documents write them, "Surname First Patronymic", each
-person of one gender throughout (``lms.demo_names``).
+person of one gender throughout (``lms.demo.names``).
 
 Who joined when (``User.created_at``) is part of the story the courses' demo tells: students by
 year of study, staff by year of hiring, a few newcomers in the last weeks.
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from lms.database import utcnow
-from lms.demo_names import (
+from lms.demo.names import (
     ACADEMIC_POSITIONS,
     ADMINISTRATIVE_POSITIONS,
     DEAN,

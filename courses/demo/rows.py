@@ -1,6 +1,6 @@
 """Writing the demo's stories: the rows the course player would have left, inserted in bulk, and a few certificates.
 
-Apart from the stories (``courses.demo_steps``) because these are the database's side: a few
+Apart from the stories (``courses.demo.steps``) because these are the database's side: a few
 thousand rows in about a second instead of replaying thousands of requests, with the audit events
 and last sign-ins the player's pages show.
 """
@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from courses.certificates.issuing import issue_certificate
-from courses.demo_steps import CODE_OF_ETHICS, SHOWCASE, Story
+from courses.demo.steps import CODE_OF_ETHICS, SHOWCASE, Story
 from courses.models import Assignment, Attestation, Enrolment, EnrolmentStatus, ModuleProgress, QuizAttempt
 from lms.database import as_utc
 from lms.models import AuditEvent, User

@@ -23,8 +23,8 @@ Afterwards the assignments' sync finds nobody to enrol: the history is one the s
 have made. Certificates are rendered for real, at ~80 ms a PDF, so only ``CERTIFICATES``
 completions get one (the player issues one at every completion).
 
-This module sets the scene (the two editions, the launch dates, who is who); ``demo_steps`` plays
-each enrolment's story with the player's functions and ``demo_rows`` writes the stories down.
+This module sets the scene (the two editions, the launch dates, who is who); ``steps`` plays
+each enrolment's story with the player's functions and ``rows`` writes the stories down.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from courses.authoring import versioning
-from courses.demo_rows import issue_certificates, write_stories
-from courses.demo_steps import CODE_OF_ETHICS, Person, Story, make_story, showcase, two_editions
+from courses.demo.rows import issue_certificates, write_stories
+from courses.demo.steps import CODE_OF_ETHICS, Person, Story, make_story, showcase, two_editions
 from courses.learning import progress
 from courses.models import Assignment, Course, CourseStatus, Enrolment, Module, ModuleKind, QuizAttempt
 from lms.database import as_utc, utcnow
-from lms.demo import YEAR_STARTED_DAYS
+from lms.demo.university import YEAR_STARTED_DAYS
 from lms.models import OrgUnit, Role, User, UserRole
 
 DEMO_SEED = 2026

@@ -1,0 +1,1 @@
+"""The demo's learning history: months of a university at work (``history``), played (``steps``), written (``rows``)."""

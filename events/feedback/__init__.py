@@ -1,0 +1,1 @@
+"""Feedback after a session: the attendee's rating and comment (``ratings``), and its pages."""
