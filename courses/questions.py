@@ -6,7 +6,11 @@ submitted form and a locale. The correct answer is only read by ``score`` and ``
 run after submission.
 
 Each type also carries its pack rules and export (``courses.packs``), its authoring form's mapping
-(``courses.authoring_forms``) and a plausible wrong answer for the demo: a sixth type is one class.
+(``courses.authoring.forms``), its statistics' counting of wrong picks and a plausible wrong answer
+for the demo: a sixth type is one class.
+
+One piece: the base class and the five types that fill it in are read side by side when a type is
+added or changed; split apart, each type would be a short file that only makes sense beside the others.
 """
 
 from __future__ import annotations
@@ -121,6 +125,10 @@ class QuestionType:
     matched = False
     #: Whether a pack writes the ``answer`` (matching questions' partners are their answer).
     answer_in_pack = True
+    #: The authoring form's hint above the options, and what each option row asks for besides its
+    #: text: ``"correct"`` (a tick), ``"order"`` (a place) or nothing (``matched`` asks for a match).
+    options_hint = ""
+    option_field: str | None = None
 
     def options_refused(self) -> str:
         """Why a pack's ``options`` are refused, for a type without options."""
@@ -147,6 +155,16 @@ class QuestionType:
         """A plausible wrong answer in the same shape as the right one ``key`` (for the demo)."""
         return key
 
+    # -- question statistics
+
+    #: Whether an answer picks options, so that "the wrong option chosen most" means something (an
+    #: ordering or a matching answer is an arrangement, not a pick).
+    picks_options = False
+
+    def wrong_choices(self, key, given) -> list[str]:
+        """The picks of a non-empty answer ``given`` that are not in ``key``, as option ids."""
+        return []
+
 
 def _option_list(answer, ids: list[str]) -> list[str]:
     """A pack's answer that lists option ids, each once."""
@@ -171,6 +189,9 @@ class SingleChoice(QuestionType):
     kind = "single"
     label = _l("Single choice")
     template = "courses/learn_q_choice.html"
+    options_hint = _l("Fill in at least two options and mark the correct one.")
+    option_field = "correct"
+    picks_options = True
 
     def parse(self, form, question, entry):
         value = form.get(field_name(question.id))
@@ -193,12 +214,18 @@ class SingleChoice(QuestionType):
         ids = _option_ids(question)
         return rng.choice([i for i in ids if i != key] or ids)
 
+    def wrong_choices(self, key, given):
+        return [] if str(given) == key else [str(given)]
+
 
 @register
 class MultipleChoice(QuestionType):
     kind = "multiple"
     label = _l("Multiple choice")
     template = "courses/learn_q_choice.html"
+    options_hint = _l("Fill in at least two options and mark every correct one.")
+    option_field = "correct"
+    picks_options = True
 
     def present(self, question, entry, locale, default_locale):
         return super().present(question, entry, locale, default_locale) | {"multiple": True}
@@ -224,12 +251,18 @@ class MultipleChoice(QuestionType):
             return sorted({*key, rng.choice(others)})
         return sorted(rng.sample(key, len(key) - 1)) if len(key) > 1 else key
 
+    def wrong_choices(self, key, given):
+        chosen = given if isinstance(given, list) else [given]
+        return [str(oid) for oid in chosen if str(oid) not in key]
+
 
 @register
 class TrueFalse(QuestionType):
     kind = "truefalse"
     label = _l("True or false")
     template = "courses/learn_q_truefalse.html"
+    #: The statement's two values are its picks, counted as ``"true"`` and ``"false"``.
+    picks_options = True
 
     def shuffle(self, question, rng):
         return []
@@ -268,6 +301,9 @@ class TrueFalse(QuestionType):
     def wrong(self, rng, question, key):
         return not key
 
+    def wrong_choices(self, key, given):
+        return [] if bool(given) == key else ["true" if given else "false"]
+
 
 def statement_value(value: bool) -> str:
     """A statement's truth in words of its own, never the verdict's "correct"/"wrong" (issue 15)."""
@@ -281,6 +317,8 @@ class Ordering(QuestionType):
     kind = "ordering"
     label = _l("Ordering")
     template = "courses/learn_q_ordering.html"
+    options_hint = _l("Fill in the options and give each its place in the right order; learners see them shuffled.")
+    option_field = "order"
 
     def parse(self, form, question, entry):
         ids = _option_ids(question)
@@ -326,6 +364,7 @@ class Matching(QuestionType):
 
     kind = "matching"
     label = _l("Matching")
+    options_hint = _l("Fill in each option and its match; learners see the matches shuffled.")
     template = "courses/learn_q_matching.html"
 
     def present(self, question, entry, locale, default_locale):

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from courses.questions import question_type
+from courses.questions import QUESTION_TYPES, question_type
 from lms.config import LOCALES
 from lms.database import localized
 
@@ -45,9 +45,8 @@ MIN_ATTEMPTS_PER_LANGUAGE = 10
 #: such a gap (one standard error of the difference is up to 22 points there), so the table shows
 #: the attempts behind each figure beside the badge.
 TRANSLATION_GAP = 0.25
-#: Question kinds whose options can be "the wrong option chosen most" (ordering and matching answers
-#: are arrangements, not options).
-CHOICE_KINDS = ("single", "multiple", "truefalse")
+#: Question kinds whose options can be "the wrong option chosen most" (``QuestionType.picks_options``).
+CHOICE_KINDS = tuple(kind for kind, kind_type in QUESTION_TYPES.items() if kind_type.picks_options)
 
 
 class AttemptRecord(NamedTuple):
@@ -116,6 +115,11 @@ class QuestionStats:
         return self.overall.attempts
 
     @property
+    def counts_wrong_choices(self) -> bool:
+        """Whether "the wrong option chosen most" means something for this question's type."""
+        return self.kind in CHOICE_KINDS
+
+    @property
     def flagged_locales(self) -> list[str]:
         """The languages whose learners fail this question far more than the others'."""
         return [g.locale for g in self.languages if g.flagged]
@@ -154,21 +158,8 @@ def discrimination_index(n: int, sx: float, sy: float, sxx: float, syy: float, s
 
 
 def wrong_choices(kind: str, key: Any, given: Any) -> list[str]:
-    """The wrong options in one answer: the chosen option ids that are not in the key.
-
-    Single choice: the chosen id if it is not the key. Multiple choice: each chosen id outside the
-    key. True/false: ``"true"`` or ``"false"`` when it is not the key. An empty answer chose nothing.
-    """
-    if given is None:
-        return []
-    if kind == "single":
-        return [] if str(given) == key else [str(given)]
-    if kind == "multiple":
-        chosen = given if isinstance(given, list) else [given]
-        return [str(oid) for oid in chosen if str(oid) not in key]
-    if kind == "truefalse":
-        return [] if bool(given) == key else ["true" if given else "false"]
-    return []
+    """The wrong options in one answer, as its question type counts them; an empty answer chose nothing."""
+    return [] if given is None else question_type(kind).wrong_choices(key, given)
 
 
 def translation_flags(groups: Mapping[str, tuple[int, float | None]]) -> set[str]:
@@ -219,7 +210,8 @@ def _wrong_option(question, counts: Counter, attempts: int) -> WrongOption | Non
     """The most chosen wrong option; a tie goes to the option listed first in the question."""
     if not counts:
         return None
-    if question.kind == "truefalse":
+    statement = not question_type(question.kind).has_options  # its picks are "true" and "false"
+    if statement:
         order, texts = ["true", "false"], {}
     else:
         order = [str(o["id"]) for o in question.options or []]
@@ -230,7 +222,7 @@ def _wrong_option(question, counts: Counter, attempts: int) -> WrongOption | Non
         option_id=option_id,
         count=counts[option_id],
         share=counts[option_id] / attempts if attempts else 0.0,
-        texts=None if question.kind == "truefalse" else texts.get(option_id, {}),
+        texts=None if statement else texts.get(option_id, {}),
     )
 
 
