@@ -17,15 +17,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import SelectChoice
 
 from courses.authoring.versioning import course_titles
 from courses.certificates import exports, issuing, lookup, rendering
 from courses.certificates.attendance import certificate_title
 from courses.certificates.codes import normalize_short_code, shown_code
+from courses.certificates.forms import ExportForm, LayoutForm, ReissueForm, RevokeForm
 from courses.models import Certificate, CertificateError, CertificateExport, ExportStatus
 from lms.extensions import db, limiter
 from lms.i18n import current_locale
@@ -36,33 +35,6 @@ from lms.permissions import require_role, scope_paths, university_wide
 from lms.units.tree import unit_choices
 
 bp = Blueprint("certificates", __name__)
-
-
-class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
-    submit = SubmitField(_l("Revoke"))
-
-
-class ReissueForm(FlaskForm):
-    holder_name = StringField(_l("Name to print"), validators=[DataRequired(), Length(max=200)])
-    submit = SubmitField(_l("Re-issue"))
-
-
-class LayoutForm(FlaskForm):
-    layout = SelectField(
-        _l("Layout of new certificates"),
-        choices=[
-            SelectChoice("single", _l("The learner's language")),
-            SelectChoice("kk-ru", _l("Bilingual: Kazakh and Russian")),
-        ],
-    )
-    submit = SubmitField(_l("Save"))
-
-
-class ExportForm(FlaskForm):
-    course_slug = SelectField(_l("Course"), choices=[])
-    unit_id = SelectField(_l("Unit"), choices=[], coerce=int)
-    submit = SubmitField(_l("Prepare zip"))
 
 
 def _verify_limit() -> str:
